@@ -1,0 +1,102 @@
+"""The agent interface: what the rest of the code knows of a model provider.
+
+A provider streams one generation as `TextChunk`s followed by exactly one `Completion`, or
+raises one of the `AgentError`s below. Nothing outside `ai_chat/agent/` knows which SDK (if
+any) is behind it.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Role = Literal["user", "model"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of the conversation."""
+
+    role: Role
+    text: str
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Everything a provider needs for one generation."""
+
+    kind: str
+    instructions: str
+    prompt: str
+    history: tuple[Turn, ...] = ()
+    # JSON Schema of the structured result; None for free text (the tutor chat).
+    result_schema: dict[str, Any] | None = None
+    # The validated context of the request (the offline provider builds its placeholder from it).
+    context: dict[str, Any] = field(default_factory=dict)
+    max_output_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    text: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The end of a stream: the whole text, its usage and why the model stopped."""
+
+    text: str
+    usage: Usage
+    finish_reason: str
+    model: str
+
+
+StreamEvent = TextChunk | Completion
+
+
+class AgentError(Exception):
+    """A generation failed in the provider."""
+
+    def __init__(self, message: str, *, partial_text: str = "") -> None:
+        super().__init__(message)
+        self.partial_text = partial_text
+
+
+class AgentUnavailable(AgentError):
+    """The provider could not answer: timeout, stall, 429 or 5xx after retries, network."""
+
+    def __init__(self, message: str, *, partial_text: str = "", retry_after: float | None = None):
+        super().__init__(message, partial_text=partial_text)
+        self.retry_after = retry_after
+
+
+class AgentInvalidRequest(AgentError):
+    """The provider refused the request itself (400, 401, 403, 404): retrying will not help."""
+
+
+class AgentBlocked(AgentError):
+    """The provider stopped the answer for safety, recitation or policy reasons."""
+
+
+class AgentTruncated(AgentError):
+    """The answer hit the output token limit before it was complete."""
+
+
+class Agent(Protocol):
+    """A model provider."""
+
+    name: str
+    model: str
+
+    def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        """Stream one generation: `TextChunk`s, then one `Completion`; or raise `AgentError`."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections held by the provider."""
+        ...

@@ -1,0 +1,55 @@
+"""The offline provider: deterministic, schema-valid placeholder results, streamed in chunks.
+
+It is to Gemini what Django's console e-mail backend is to SMTP: every screen and frame can be
+tried without a key. It says so in its model name and in every result it writes.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from ai_chat.agent.base import Completion, GenerationRequest, StreamEvent, TextChunk, Usage
+
+logger = logging.getLogger(__name__)
+
+OFFLINE_MODEL = "offline-placeholder"
+
+
+class OfflineAgent:
+    name = "offline"
+    model = OFFLINE_MODEL
+
+    def __init__(self, *, chunk_size: int = 24, chunk_delay: float = 0.015) -> None:
+        self.chunk_size = chunk_size
+        self.chunk_delay = chunk_delay
+        logger.warning(
+            "AI provider is OFFLINE: results are placeholder content, no model is involved. "
+            "Set GEMINI_API_KEY to use Gemini."
+        )
+
+    def render(self, request: GenerationRequest) -> str:
+        from ai_chat.kinds import get_kind
+
+        data = get_kind(request.kind).placeholder(prompt=request.prompt, context=request.context)
+        if request.result_schema is None:
+            return str(data["text"])
+        return json.dumps(data, indent=1, ensure_ascii=False)
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        text = self.render(request)
+        for start in range(0, len(text), self.chunk_size):
+            if self.chunk_delay:
+                await asyncio.sleep(self.chunk_delay)
+            yield TextChunk(text[start : start + self.chunk_size])
+        words_in = len(request.instructions.split()) + len(request.prompt.split())
+        words_in += sum(len(turn.text.split()) for turn in request.history)
+        yield Completion(
+            text=text,
+            usage=Usage(input_tokens=words_in, output_tokens=max(1, len(text) // 4)),
+            finish_reason="STOP",
+            model=self.model,
+        )
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AiChatConfig(AppConfig):
+    name = "ai_chat"
+    verbose_name = "AI conversations"
+
+    def ready(self) -> None:
+        from ai_chat import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,39 @@
+"""System checks that refuse an unsafe production configuration (DEBUG off)."""
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+
+@register(Tags.security)
+def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    if settings.DEBUG:
+        return []
+    errors = []
+    if settings.SECRET_KEY == settings.INSECURE_SECRET_KEY or not settings.SECRET_KEY:
+        errors.append(
+            Error("SECRET_KEY is the development default.", hint="Set SECRET_KEY.", id="lectern.E001")
+        )
+    if "*" in settings.ALLOWED_HOSTS:
+        errors.append(
+            Error(
+                "ALLOWED_HOSTS contains '*'.",
+                hint="List the host names the service answers to.",
+                id="lectern.E002",
+            )
+        )
+    if os.environ.get("FIREBASE_AUTH_EMULATOR_HOST"):
+        errors.append(
+            Error(
+                "FIREBASE_AUTH_EMULATOR_HOST is set: tokens would be accepted unsigned.",
+                hint="Unset it outside development.",
+                id="lectern.E003",
+            )
+        )
+    if settings.AI_PROVIDER not in ("gemini", "offline"):
+        errors.append(
+            Error(f"AI_PROVIDER must be 'gemini' or 'offline', not {settings.AI_PROVIDER!r}.", id="lectern.E004")
+        )
+    return errors

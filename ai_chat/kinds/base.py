@@ -1,0 +1,147 @@
+"""What every kind declares: context schema, result schema, prompt, save mapping."""
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ai_chat.exceptions import InvalidMessage
+
+ObjectType = Literal["course", "module", "lesson", "quiz", "quiz_question", "assignment_question"]
+
+
+class Schema(BaseModel):
+    """Base of result schemas: unknown keys from the model are dropped, not fatal."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class ContextSchema(BaseModel):
+    """Base of context schemas: unknown fields are the client's mistake and are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The domain rows a request's context names, loaded for (and scoped to) its user."""
+
+    course: models.Model | None = None
+    lesson: models.Model | None = None
+    assignment: models.Model | None = None
+
+
+@dataclass(frozen=True)
+class SavedObject:
+    object_type: ObjectType
+    instance: models.Model
+    created: bool
+
+
+class ResultInvalid(Exception):
+    """The model's text is not a valid result; `errors` are told to the model on a retry."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def validation_details(error: ValidationError) -> list[dict[str, Any]]:
+    """A pydantic error as the protocol's `details`: one entry per field at fault."""
+    return [
+        {"field": ".".join(str(part) for part in e["loc"]) or "(frame)", "message": e["msg"]}
+        for e in error.errors(include_url=False, include_input=False)
+    ]
+
+
+class Kind:
+    """A kind of generation. Subclasses declare the class attributes and the hooks below."""
+
+    name: ClassVar[str]
+    context_model: ClassVar[type[ContextSchema]]
+    result_model: ClassVar[type[Schema]]
+    prompt_version: ClassVar[str]
+    instructions: ClassVar[str]
+    # Free-text kinds (the tutor chat) stream markdown; the others stream JSON.
+    structured: ClassVar[bool] = True
+
+    def parse_context(self, raw: dict[str, Any] | None) -> ContextSchema:
+        try:
+            return self.context_model.model_validate(raw or {})
+        except ValidationError as exc:
+            details = [
+                {**d, "field": f"context.{d['field']}"} for d in validation_details(exc)
+            ]
+            raise InvalidMessage("The context is invalid.", details=details) from None
+
+    def resolve_target(
+        self, *, user: AbstractBaseUser | AnonymousUser, context: ContextSchema
+    ) -> Target:
+        """Load the rows the context names; raise `NotFound` for missing or not the user's."""
+        return Target()
+
+    def result_schema(self) -> dict[str, Any] | None:
+        return self.result_model.model_json_schema() if self.structured else None
+
+    def parse_result(self, text: str, context: ContextSchema) -> dict[str, Any]:
+        """Validate the model's whole text; return the result as plain data."""
+        if not self.structured:
+            return self.result_model.model_validate({"text": text}).model_dump(mode="json")
+        try:
+            result = self.result_model.model_validate_json(
+                _strip_fence(text), context={"request": context}
+            )
+        except ValidationError as exc:
+            raise ResultInvalid(
+                [f"{d['field']}: {d['message']}" for d in validation_details(exc)]
+            ) from None
+        return result.model_dump(mode="json")
+
+    def build_prompt(self, *, content: str, context: ContextSchema, target: Target) -> str:
+        """The user turn sent to the model for a new request."""
+        return content
+
+    def build_refinement(self, *, content: str, context: ContextSchema) -> str:
+        return (
+            "Revise your previous result following this instruction, and answer with the "
+            f"complete revised result in the same format.\n\nInstruction: {content}"
+        )
+
+    def title_for(self, *, content: str, target: Target) -> str:
+        return content.strip().splitlines()[0][:200] if content.strip() else self.name
+
+    def placeholder(self, *, prompt: str, context: dict[str, Any]) -> dict[str, Any]:
+        """A deterministic, valid result for the offline provider."""
+        raise NotImplementedError
+
+    def save(
+        self,
+        *,
+        user: AbstractBaseUser,
+        data: dict[str, Any],
+        context: ContextSchema,
+        target: Target,
+    ) -> list[SavedObject]:
+        """Write the result through the domain services (the caller holds the transaction)."""
+        raise NotImplementedError(f"{self.name} results are not saved")
+
+    @property
+    def saveable(self) -> bool:
+        return type(self).save is not Kind.save
+
+
+def _strip_fence(text: str) -> str:
+    """Models sometimes wrap JSON in a markdown fence despite being asked not to."""
+    stripped = text.strip()
+    if stripped.startswith("```"):
+        stripped = stripped.split("\n", 1)[1] if "\n" in stripped else ""
+        if stripped.rstrip().endswith("```"):
+            stripped = stripped.rstrip()[:-3]
+    return stripped
+
+
+def context_json(context: BaseModel, *, exclude: set[str] | None = None) -> str:
+    return json.dumps(context.model_dump(mode="json", exclude=exclude or set(), exclude_none=True))

@@ -1,0 +1,218 @@
+"""The conversation store: conversations, messages, provenance of saved rows, feedback, usage."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+
+
+class Kind(models.TextChoices):
+    COURSE = "course"
+    LESSON = "lesson"
+    QUIZ = "quiz"
+    ASSIGNMENT = "assignment"
+    CHAT = "chat"
+
+
+class AIConversation(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        ARCHIVED = "archived"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_conversations"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=200, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lesson = models.ForeignKey(
+        "lessons.Lesson", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assignment = models.ForeignKey(
+        "assessments.Assignment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    flagged_for_review = models.BooleanField(default=False)
+    input_tokens = models.PositiveBigIntegerField(default=0)
+    output_tokens = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "AI conversation"
+        ordering = ["-updated_at"]
+        indexes = [
+            models.Index(fields=["user", "-updated_at"]),
+            models.Index(fields=["kind", "-updated_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=Kind.values), name="ai_conversation_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "archived"]), name="ai_conversation_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.kind} conversation {self.pk}"
+
+
+class AIMessage(models.Model):
+    class Role(models.TextChoices):
+        USER = "user"
+        ASSISTANT = "assistant"
+
+    class Status(models.TextChoices):
+        STREAMING = "streaming"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+        INTERRUPTED = "interrupted"
+
+    ENDED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.INTERRUPTED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        AIConversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    content = models.TextField(blank=True)
+    data = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.COMPLETED)
+    # Which request this message answers (user messages: the instruction; assistant: the reply).
+    request_kind = models.CharField(max_length=20, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    prompt_version = models.CharField(max_length=50, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=50, blank=True)
+    error = models.TextField(blank=True)
+    # The process that runs a streaming message; a message whose process died is `interrupted`.
+    worker = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "AI message"
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"]),
+            models.Index(fields=["status", "worker"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["user", "assistant"]), name="ai_message_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["streaming", "completed", "failed", "cancelled", "interrupted"]
+                ),
+                name="ai_message_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:60]}"
+
+
+class AIResultSave(models.Model):
+    """One accepted result: `save` of an assistant message. At most one per message."""
+
+    message = models.OneToOneField(AIMessage, on_delete=models.CASCADE, related_name="save_record")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "AI result save"
+
+    def __str__(self) -> str:
+        return f"save of {self.message_id}"
+
+
+class AIGeneratedObject(models.Model):
+    """Provenance: a domain row written by saving an assistant message."""
+
+    class ObjectType(models.TextChoices):
+        COURSE = "course"
+        MODULE = "module"
+        LESSON = "lesson"
+        QUIZ = "quiz"
+        QUIZ_QUESTION = "quiz_question"
+        ASSIGNMENT_QUESTION = "assignment_question"
+
+    save_record = models.ForeignKey(AIResultSave, on_delete=models.CASCADE, related_name="written")
+    message = models.ForeignKey(AIMessage, on_delete=models.CASCADE, related_name="generated")
+    position = models.PositiveIntegerField()
+    object_type = models.CharField(max_length=30, choices=ObjectType.choices)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    created = models.BooleanField(default=True, help_text="False when the row was updated.")
+
+    class Meta:
+        verbose_name = "AI generated object"
+        ordering = ["save_record", "position"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["save_record", "position"], name="ai_generated_object_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id}"
+
+
+class AIFeedback(models.Model):
+    message = models.ForeignKey(AIMessage, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    rating = models.SmallIntegerField(help_text="1 (poor) to 5 (excellent).")
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "AI feedback"
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="ai_feedback_once_per_user"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="ai_feedback_rating_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 on {self.message_id}"
+
+
+class AIDailyUsage(models.Model):
+    """Tokens a user spent (and holds reserved) on one UTC day: the daily budget's ledger."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    used_tokens = models.PositiveBigIntegerField(default=0)
+    reserved_tokens = models.PositiveBigIntegerField(default=0)
+    generations = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "AI daily usage"
+        verbose_name_plural = "AI daily usage"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="ai_daily_usage_once_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}: {self.used_tokens}"

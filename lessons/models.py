@@ -1,0 +1,53 @@
+"""Lessons, with the state of their AI generation."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class Lesson(models.Model):
+    class GenerationStatus(models.TextChoices):
+        PENDING = "pending"
+        GENERATING = "generating"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="lessons")
+    module = models.ForeignKey(
+        "courses.Module", on_delete=models.CASCADE, related_name="lessons", null=True, blank=True
+    )
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    objectives = models.JSONField(default=list, blank=True)
+    outline = models.JSONField(default=list, blank=True)
+    content = models.TextField(blank=True, help_text="Markdown.")
+    key_terms = models.JSONField(default=list, blank=True)
+    estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
+    generation_status = models.CharField(
+        max_length=20, choices=GenerationStatus.choices, default=GenerationStatus.PENDING
+    )
+    generation_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["course", "module__position", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(generation_status__in=["pending", "generating", "completed", "failed"]),
+                name="lesson_generation_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["module", "position"],
+                condition=Q(module__isnull=False),
+                name="lesson_position_unique_in_module",
+            ),
+            models.UniqueConstraint(
+                fields=["course", "position"],
+                condition=Q(module__isnull=True),
+                name="lesson_position_unique_in_course",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
