@@ -89,10 +89,10 @@ class AIMessage(models.Model):
     )
     role = models.CharField(max_length=20, choices=Role.choices)
     content = models.TextField(blank=True)
+    # User messages: the whole turn sent to the model (content plus the context it was given).
+    prompt = models.TextField(blank=True)
     data = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.COMPLETED)
-    # Which request this message answers (user messages: the instruction; assistant: the reply).
-    request_kind = models.CharField(max_length=20, blank=True)
     model = models.CharField(max_length=100, blank=True)
     prompt_version = models.CharField(max_length=50, blank=True)
     input_tokens = models.PositiveIntegerField(default=0)
@@ -216,3 +216,20 @@ class AIDailyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.day}: {self.used_tokens}"
+
+
+class FirebaseAccount(models.Model):
+    """The one Django user a Firebase uid maps to."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="firebase_account"
+    )
+    uid = models.CharField(max_length=128, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Firebase account"
+
+    def __str__(self) -> str:
+        return self.uid

@@ -88,12 +88,13 @@ class Kind:
 
     def parse_result(self, text: str, context: ContextSchema) -> dict[str, Any]:
         """Validate the model's whole text; return the result as plain data."""
-        if not self.structured:
-            return self.result_model.model_validate({"text": text}).model_dump(mode="json")
         try:
-            result = self.result_model.model_validate_json(
-                _strip_fence(text), context={"request": context}
-            )
+            if not self.structured:
+                result = self.result_model.model_validate({"text": text})
+            else:
+                result = self.result_model.model_validate_json(
+                    _strip_fence(text), context={"request": context}
+                )
         except ValidationError as exc:
             raise ResultInvalid(
                 [f"{d['field']}: {d['message']}" for d in validation_details(exc)]

@@ -1,0 +1,108 @@
+"""Limits that protect users and the bill: message rate and connections per user.
+
+The message rate is a GCRA (generic cell rate algorithm): a smooth token bucket that allows a
+burst of `per_minute` and then one message every `60 / per_minute` seconds, with no fixed
+window to double up at a boundary. With `REDIS_URL` it runs atomically in Redis (one Lua call),
+so every process shares it; embedded, it runs in memory.
+"""
+
+import time
+from collections import defaultdict
+
+from django.conf import settings
+
+_GCRA_LUA = """
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', key) or now)
+if tat < now then tat = now end
+local over = tat - now - (burst - 1) * interval
+if over > 0 then
+  return tostring(over)
+end
+local new_tat = tat + interval
+redis.call('SET', key, tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
+return '0'
+"""
+
+
+def _gcra(tat: float, now: float, interval: float, burst: int) -> tuple[float, float]:
+    """(retry_after, new_tat): retry_after 0 means allowed."""
+    tat = max(tat, now)
+    over = tat - now - (burst - 1) * interval
+    if over > 0:
+        return over, tat
+    return 0.0, tat + interval
+
+
+class RateLimiter:
+    def __init__(self, redis_url: str = "") -> None:
+        self._tat: dict[str, float] = {}
+        self._redis = None
+        self._script = None
+        if redis_url:
+            import redis.asyncio as redis
+
+            self._redis = redis.Redis.from_url(redis_url)
+            self._script = self._redis.register_script(_GCRA_LUA)
+
+    async def hit(self, key: str, per_minute: int) -> float:
+        """Count one message; return 0 when allowed, else seconds until the next is allowed."""
+        interval = 60.0 / per_minute
+        now = time.time()
+        if self._script is not None:
+            result = await self._script(keys=[f"lectern:rate:{key}"], args=[now, interval, per_minute])
+            return float(result)
+        retry_after, self._tat[key] = _gcra(self._tat.get(key, now), now, interval, per_minute)
+        return retry_after
+
+
+class ConnectionCounter:
+    """Open connections per user, across processes with Redis (entries expire if a process dies)."""
+
+    TTL = 60
+
+    def __init__(self, redis_url: str = "") -> None:
+        self._local: dict[int, set[str]] = defaultdict(set)
+        self._redis = None
+        if redis_url:
+            import redis.asyncio as redis
+
+            self._redis = redis.Redis.from_url(redis_url)
+
+    async def add(self, user_id: int, connection_id: str) -> int:
+        """Register a connection; return how many the user now has."""
+        self._local[user_id].add(connection_id)
+        if self._redis is None:
+            return len(self._local[user_id])
+        key, now = f"lectern:conns:{user_id}", time.time()
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zremrangebyscore(key, 0, now)
+        pipe.zadd(key, {connection_id: now + self.TTL})
+        pipe.expire(key, self.TTL)
+        pipe.zcard(key)
+        return int((await pipe.execute())[-1])
+
+    async def remove(self, user_id: int, connection_id: str) -> None:
+        self._local[user_id].discard(connection_id)
+        if not self._local[user_id]:
+            self._local.pop(user_id, None)
+        if self._redis is not None:
+            await self._redis.zrem(f"lectern:conns:{user_id}", connection_id)
+
+    async def refresh(self) -> None:
+        """Keep this process's connections alive in Redis (called by the heartbeat)."""
+        if self._redis is None or not self._local:
+            return
+        expires = time.time() + self.TTL
+        pipe = self._redis.pipeline(transaction=False)
+        for user_id, ids in self._local.items():
+            pipe.zadd(f"lectern:conns:{user_id}", dict.fromkeys(ids, expires))
+            pipe.expire(f"lectern:conns:{user_id}", self.TTL)
+        await pipe.execute()
+
+
+def build_limiters() -> tuple[RateLimiter, ConnectionCounter]:
+    return RateLimiter(settings.REDIS_URL), ConnectionCounter(settings.REDIS_URL)

@@ -1,0 +1,221 @@
+"""Conversations and their messages: synchronous, transactional, always scoped to the user."""
+
+import uuid
+from datetime import timedelta
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ai_chat.agent.base import Turn, Usage
+from ai_chat.exceptions import Busy, NotFound
+from ai_chat.kinds.base import Target
+from ai_chat.models import AIConversation, AIMessage
+
+
+def conversation_get_for_user(
+    *, user: AbstractBaseUser, conversation_id: uuid.UUID | str, kind: str | None = None
+) -> AIConversation:
+    """The user's conversation, optionally of one kind; `NotFound` for anyone else's."""
+    filters = Q(pk=conversation_id, user=user)
+    if kind is not None:
+        filters &= Q(kind=kind)
+    conversation = AIConversation.objects.filter(filters).first()
+    if conversation is None:
+        raise NotFound("Conversation not found.", conversation_id=str(conversation_id))
+    return conversation
+
+
+def conversation_create(
+    *, user: AbstractBaseUser, kind: str, title: str, context: dict[str, Any], target: Target
+) -> AIConversation:
+    return AIConversation.objects.create(
+        user=user,
+        kind=kind,
+        title=title[:200],
+        context=context,
+        course=target.course,
+        lesson=target.lesson,
+        assignment=target.assignment,
+    )
+
+
+@dataclass(frozen=True)
+class StartedTurn:
+    user_message: AIMessage
+    assistant_message: AIMessage
+    history: tuple[Turn, ...]
+
+
+@transaction.atomic
+def turn_start(
+    *,
+    conversation: AIConversation,
+    content: str,
+    prompt: str,
+    model: str,
+    prompt_version: str,
+    worker: str,
+) -> StartedTurn:
+    """Store the user's message and an empty `streaming` assistant message to generate into.
+
+    Refuses with `Busy` while the conversation already has a generation running. The history
+    returned is what the model sees before this turn.
+    """
+    locked = AIConversation.objects.select_for_update().get(pk=conversation.pk)
+    if locked.messages.filter(status=AIMessage.Status.STREAMING).exists():
+        raise Busy(
+            "A generation is already running for this conversation.",
+            conversation_id=str(conversation.pk),
+        )
+    history = conversation_turns(conversation=locked)
+    user_message = AIMessage.objects.create(
+        conversation=locked, role=AIMessage.Role.USER, content=content, prompt=prompt
+    )
+    assistant_message = AIMessage.objects.create(
+        conversation=locked,
+        role=AIMessage.Role.ASSISTANT,
+        status=AIMessage.Status.STREAMING,
+        model=model,
+        prompt_version=prompt_version,
+        worker=worker,
+    )
+    AIConversation.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+    return StartedTurn(user_message, assistant_message, history)
+
+
+def conversation_turns(*, conversation: AIConversation) -> tuple[Turn, ...]:
+    """Earlier exchanges whose answer completed, as model turns, oldest first."""
+    turns: list[Turn] = []
+    pending_user: AIMessage | None = None
+    for message in conversation.messages.order_by("created_at").only(
+        "role", "status", "content", "prompt"
+    ):
+        if message.role == AIMessage.Role.USER:
+            pending_user = message
+        elif pending_user is not None and message.status == AIMessage.Status.COMPLETED:
+            turns.append(Turn("user", pending_user.prompt or pending_user.content))
+            turns.append(Turn("model", message.content))
+            pending_user = None
+    return tuple(turns)
+
+
+@transaction.atomic
+def message_finish(
+    *,
+    message_id: uuid.UUID,
+    status: str,
+    content: str,
+    data: dict[str, Any] | None = None,
+    usage: Usage | None = None,
+    model: str = "",
+    latency_ms: int | None = None,
+    error_code: str = "",
+    error: str = "",
+) -> None:
+    """End a streaming assistant message and add its usage to the conversation's totals."""
+    usage = usage or Usage()
+    fields: dict[str, Any] = {
+        "status": status,
+        "content": content,
+        "data": data,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "latency_ms": latency_ms,
+        "error_code": error_code,
+        "error": error[:2000],
+        "finished_at": timezone.now(),
+        "updated_at": timezone.now(),
+    }
+    if model:
+        fields["model"] = model
+    message = AIMessage.objects.filter(pk=message_id).values("conversation_id").first()
+    if message is None:  # deleted meanwhile (retention or the user): nothing to record
+        return
+    AIMessage.objects.filter(pk=message_id, status=AIMessage.Status.STREAMING).update(**fields)
+    AIConversation.objects.filter(pk=message["conversation_id"]).update(
+        input_tokens=F("input_tokens") + usage.input_tokens,
+        output_tokens=F("output_tokens") + usage.output_tokens,
+        updated_at=timezone.now(),
+    )
+
+
+def message_get_for_user(
+    *, user: AbstractBaseUser, conversation: AIConversation, message_id: uuid.UUID | str | None
+) -> AIMessage:
+    """An assistant message of the user's conversation; default the latest one."""
+    messages = AIMessage.objects.filter(
+        conversation=conversation, conversation__user=user, role=AIMessage.Role.ASSISTANT
+    )
+    if message_id is not None:
+        message = messages.filter(pk=message_id).first()
+    else:
+        message = messages.order_by("-created_at").first()
+    if message is None:
+        raise NotFound("Message not found.", conversation_id=str(conversation.pk))
+    return message
+
+
+def latest_result(*, conversation: AIConversation) -> AIMessage | None:
+    """The latest completed assistant message with a structured result."""
+    return (
+        conversation.messages.filter(
+            role=AIMessage.Role.ASSISTANT, status=AIMessage.Status.COMPLETED, data__isnull=False
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def conversation_history(
+    *,
+    user: AbstractBaseUser,
+    conversation: AIConversation,
+    before: uuid.UUID | str | None,
+    limit: int,
+) -> tuple[list[AIMessage], bool]:
+    """A page of messages, newest first, strictly older than `before`; and whether more exist."""
+    messages = AIMessage.objects.filter(conversation=conversation, conversation__user=user)
+    if before is not None:
+        anchor = messages.filter(pk=before).values("created_at").first()
+        if anchor is None:
+            raise NotFound("Message not found.", conversation_id=str(conversation.pk))
+        messages = messages.filter(
+            Q(created_at__lt=anchor["created_at"])
+            | Q(created_at=anchor["created_at"], pk__lt=before)
+        )
+    page = list(messages.order_by("-created_at", "-pk")[: limit + 1])
+    return page[:limit], len(page) > limit
+
+
+def messages_mark_interrupted(*, worker_ids: list[str] | None = None, exclude_worker: str = "") -> int:
+    """Mark `streaming` messages of dead workers `interrupted`; return how many.
+
+    `worker_ids` names the dead workers; None means every worker but `exclude_worker`.
+    """
+    stale = AIMessage.objects.filter(status=AIMessage.Status.STREAMING)
+    if worker_ids is not None:
+        stale = stale.filter(worker__in=worker_ids)
+    if exclude_worker:
+        stale = stale.exclude(worker=exclude_worker)
+    return stale.update(
+        status=AIMessage.Status.INTERRUPTED,
+        error_code="interrupted",
+        error="The process running this generation stopped.",
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def conversations_purge(*, older_than_days: int) -> int:
+    """Delete conversations not updated for `older_than_days` days; return how many."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    stale = AIConversation.objects.filter(updated_at__lt=cutoff).exclude(
+        messages__status=AIMessage.Status.STREAMING
+    )
+    count = stale.count()
+    stale.delete()
+    return count

@@ -1,0 +1,195 @@
+"""The frame log of each generation: replay for `resume`, and live fan-out to followers.
+
+A generation publishes its `streaming` frames and its one final frame here. Followers in the
+same process are fed straight from memory (no serialisation, no round trip). With `REDIS_URL`
+set, every frame is also mirrored to Redis (a list per message for replay, a pub/sub channel for
+live frames) by one background writer that batches under load, so that a client reconnected
+to another process can `resume`. Logs expire after `STREAM_LOG_TTL_SECONDS`.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+FINAL_TYPES = frozenset({"complete", "cancelled", "error"})
+Frame = dict[str, Any]
+
+
+class _LocalStream:
+    __slots__ = ("ended", "frames", "listeners")
+
+    def __init__(self) -> None:
+        self.frames: list[Frame] = []
+        self.listeners: set[asyncio.Queue[Frame]] = set()
+        self.ended = False
+
+
+def _after(frames: list[Frame], after_index: int) -> list[Frame]:
+    return [f for f in frames if f["type"] != "streaming" or f["index"] > after_index]
+
+
+class StreamHub:
+    """Process-wide registry of generation streams."""
+
+    def __init__(self, *, ttl: float, mirror: "RedisMirror | None" = None) -> None:
+        self.ttl = ttl
+        self.mirror = mirror
+        self._streams: dict[str, _LocalStream] = {}
+
+    def open(self, message_id: str) -> None:
+        """Start the log of a generation that runs in this process."""
+        self._streams[message_id] = _LocalStream()
+
+    def is_local(self, message_id: str) -> bool:
+        return message_id in self._streams
+
+    async def publish(self, message_id: str, frame: Frame) -> None:
+        stream = self._streams[message_id]
+        stream.frames.append(frame)
+        final = frame["type"] in FINAL_TYPES
+        for queue in stream.listeners:
+            queue.put_nowait(frame)
+        if final:
+            stream.ended = True
+            stream.listeners.clear()
+            asyncio.get_running_loop().call_later(self.ttl, self._streams.pop, message_id, None)
+        if self.mirror is not None:
+            self.mirror.append(message_id, frame, final=final)
+
+    async def follow(
+        self,
+        message_id: str,
+        *,
+        after_index: int = -1,
+        fallback: Callable[[], Any] | None = None,
+    ) -> AsyncIterator[Frame]:
+        """Frames of a message after `after_index`, then live ones, ending with the final frame.
+
+        `fallback` (async, returning a list of frames) rebuilds the frames of a message whose
+        log is gone (expired, or its process died); it is used only when no log is found.
+        """
+        stream = self._streams.get(message_id)
+        if stream is not None:
+            async for frame in self._follow_local(stream, after_index):
+                yield frame
+            return
+        if self.mirror is not None:
+            async for frame in self.mirror.follow(message_id, after_index):
+                yield frame
+                if frame["type"] in FINAL_TYPES:
+                    return
+                after_index = frame.get("index", after_index)
+        # No log (expired, or never mirrored), or it went silent: rebuild from the database.
+        if fallback is not None:
+            for frame in _after(await fallback(), after_index):
+                yield frame
+
+    async def _follow_local(self, stream: _LocalStream, after_index: int) -> AsyncIterator[Frame]:
+        backlog = _after(stream.frames, after_index)
+        if stream.ended:
+            for frame in backlog:
+                yield frame
+            return
+        queue: asyncio.Queue[Frame] = asyncio.Queue()
+        stream.listeners.add(queue)  # registered in the same step as the snapshot: no gap
+        try:
+            for frame in backlog:
+                yield frame
+            while True:
+                frame = await queue.get()
+                yield frame
+                if frame["type"] in FINAL_TYPES:
+                    return
+        finally:
+            stream.listeners.discard(queue)
+
+
+class RedisMirror:
+    """Copies frames to Redis for other processes; follows streams that run elsewhere."""
+
+    def __init__(self, url: str, *, ttl: int, prefix: str = "lectern:stream:") -> None:
+        import redis.asyncio as redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.ttl = ttl
+        self.prefix = prefix
+        self.silence_timeout = float(getattr(settings, "GEMINI_STALL_SECONDS", 30)) + 15
+        self._pending: list[tuple[str, str, bool]] = []
+        self._wakeup = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+
+    def _key(self, message_id: str) -> str:
+        return f"{self.prefix}{message_id}"
+
+    def append(self, message_id: str, frame: Frame, *, final: bool) -> None:
+        self._pending.append((message_id, json.dumps(frame, separators=(",", ":")), final))
+        self._wakeup.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_forever())
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            batch, self._pending = self._pending, []
+            for attempt in range(5):
+                try:
+                    await self._write(batch)
+                    break
+                except Exception as exc:  # Redis restarting: keep the frames and retry
+                    logger.warning("stream mirror write failed (%s); retrying", type(exc).__name__)
+                    await asyncio.sleep(0.2 * (attempt + 1))
+            else:
+                logger.error("stream mirror dropped %d frames after retries", len(batch))
+
+    async def _write(self, batch: list[tuple[str, str, bool]]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for message_id, payload, final in batch:
+            key = self._key(message_id)
+            pipe.rpush(key, payload)
+            pipe.expire(key, self.ttl)
+            pipe.publish(key, payload)
+        await pipe.execute()
+
+    async def follow(self, message_id: str, after_index: int) -> AsyncIterator[Frame]:
+        key = self._key(message_id)
+        pubsub = self.redis.pubsub()
+        try:
+            await pubsub.subscribe(key)  # before reading the log, so nothing falls between
+            logged = [json.loads(raw) for raw in await self.redis.lrange(key, 0, -1)]
+            if not logged:
+                return
+            last_index = after_index
+            for frame in _after(logged, after_index):
+                yield frame
+                if frame["type"] in FINAL_TYPES:
+                    return
+                last_index = max(last_index, frame.get("index", last_index))
+            while True:
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=self.silence_timeout
+                )
+                if message is None:  # its process may have died: let the caller check
+                    return
+                frame = json.loads(message["data"])
+                if frame["type"] == "streaming" and frame["index"] <= last_index:
+                    continue
+                yield frame
+                if frame["type"] in FINAL_TYPES:
+                    return
+                last_index = frame["index"]
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    async def aclose(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+        await self.redis.aclose()

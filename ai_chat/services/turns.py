@@ -1,0 +1,120 @@
+"""Prepare one turn of a conversation: everything synchronous before a generation starts."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from ai_chat.agent.base import GenerationRequest
+from ai_chat.exceptions import Busy, NothingToRefine
+from ai_chat.kinds import get_kind
+from ai_chat.models import AIConversation, AIMessage
+from ai_chat.services import quota
+from ai_chat.services.conversations import (
+    conversation_create,
+    conversation_get_for_user,
+    latest_result,
+    turn_start,
+)
+from ai_chat.services.generation import GenerationJob
+
+# What a turn is expected to produce, reserved against the daily budget until real usage is known.
+OUTPUT_TOKEN_ESTIMATE = 4000
+
+
+@dataclass(frozen=True)
+class PreparedTurn:
+    conversation: AIConversation
+    created: bool
+    job: GenerationJob
+
+
+def turn_prepare(
+    *,
+    user: AbstractBaseUser,
+    kind_name: str,
+    content: str,
+    context: dict[str, Any] | None,
+    conversation_id: uuid.UUID | str | None,
+    refinement: bool,
+    model: str,
+    worker: str,
+) -> PreparedTurn:
+    """Check, store and plan a turn: conversation, user message, empty assistant message.
+
+    Raises the protocol's errors: `not_found`, `invalid_message`, `busy`, `quota_exceeded`,
+    `nothing_to_refine`.
+    """
+    kind = get_kind(kind_name)
+    conversation: AIConversation | None = None
+    if conversation_id is not None:
+        conversation = conversation_get_for_user(
+            user=user, conversation_id=conversation_id, kind=kind_name
+        )
+    parsed_context = kind.parse_context(
+        context if context or conversation is None else conversation.context
+    )
+    target = kind.resolve_target(user=user, context=parsed_context)
+    if refinement:
+        assert conversation is not None
+        if latest_result(conversation=conversation) is None:
+            raise NothingToRefine(conversation_id=str(conversation.pk))
+        prompt = kind.build_refinement(content=content, context=parsed_context)
+    else:
+        prompt = kind.build_prompt(content=content, context=parsed_context, target=target)
+    running = AIMessage.objects.filter(
+        conversation__user=user, status=AIMessage.Status.STREAMING
+    ).count()
+    if running >= settings.MAX_CONCURRENT_GENERATIONS:
+        raise Busy(
+            f"You already have {running} generations running; wait for one to finish.",
+            conversation_id=str(conversation.pk) if conversation else None,
+        )
+    context_data = parsed_context.model_dump(mode="json")
+    with transaction.atomic():
+        created = conversation is None
+        if conversation is None:
+            conversation = conversation_create(
+                user=user,
+                kind=kind_name,
+                title=kind.title_for(content=content, target=target),
+                context=context_data,
+                target=target,
+            )
+        elif context and conversation.context != context_data:
+            conversation.context = context_data
+            conversation.save(update_fields=["context", "updated_at"])
+        started = turn_start(
+            conversation=conversation,
+            content=content,
+            prompt=prompt,
+            model=model,
+            prompt_version=kind.prompt_version,
+            worker=worker,
+        )
+        input_estimate = (len(prompt) + sum(len(t.text) for t in started.history)) // 4
+        reservation = quota.quota_reserve(
+            user_id=user.pk, tokens=input_estimate + OUTPUT_TOKEN_ESTIMATE
+        )
+    request = GenerationRequest(
+        kind=kind_name,
+        instructions=kind.instructions,
+        prompt=prompt,
+        history=started.history,
+        result_schema=kind.result_schema(),
+        context=context_data,
+        max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
+    )
+    job = GenerationJob(
+        user_id=user.pk,
+        conversation_id=str(conversation.pk),
+        message_id=str(started.assistant_message.pk),
+        kind=kind,
+        context=parsed_context,
+        request=request,
+        reservation=reservation,
+    )
+    return PreparedTurn(conversation=conversation, created=created, job=job)

@@ -1,0 +1,48 @@
+"""This process's identity, its heartbeat, and the sweep that finds dead processes' messages.
+
+Each process that runs generations writes a heartbeat to the cache. A `streaming` message whose
+worker has no heartbeat belongs to a process that died: it is marked `interrupted`. With the
+embedded local-memory cache there is one process, so every other worker is dead.
+"""
+
+import logging
+import os
+import socket
+import time
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+
+from ai_chat.models import AIMessage
+from ai_chat.services.conversations import messages_mark_interrupted
+
+logger = logging.getLogger(__name__)
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+HEARTBEAT_SECONDS = 10
+HEARTBEAT_TTL = 3 * HEARTBEAT_SECONDS
+_KEY = "lectern:worker:{}"
+
+
+def heartbeat() -> None:
+    cache.set(_KEY.format(WORKER_ID), time.time(), timeout=HEARTBEAT_TTL)
+
+
+def sweep_interrupted() -> int:
+    """Mark the messages of dead workers `interrupted`; return how many."""
+    if not settings.REDIS_URL:
+        count = messages_mark_interrupted(exclude_worker=WORKER_ID)
+    else:
+        workers = set(
+            AIMessage.objects.filter(status=AIMessage.Status.STREAMING)
+            .exclude(worker=WORKER_ID)
+            .values_list("worker", flat=True)
+            .distinct()
+        )
+        alive = cache.get_many([_KEY.format(w) for w in workers])
+        dead = [w for w in workers if _KEY.format(w) not in alive]
+        count = messages_mark_interrupted(worker_ids=dead) if dead else 0
+    if count:
+        logger.warning("marked %d messages of stopped processes interrupted", count)
+    return count
