@@ -1,3 +1,17 @@
 """WebSocket routes."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from ai_chat.consumers.generation import (
+    AssignmentQuestionsConsumer,
+    CourseGenerationConsumer,
+    LessonContentConsumer,
+    QuizQuestionsConsumer,
+)
+
+websocket_urlpatterns = [
+    path("ws/ai/course-generation/", CourseGenerationConsumer.as_asgi()),
+    path("ws/ai/lesson-content/", LessonContentConsumer.as_asgi()),
+    path("ws/ai/quiz-questions/", QuizQuestionsConsumer.as_asgi()),
+    path("ws/ai/assignment-questions/", AssignmentQuestionsConsumer.as_asgi()),
+]

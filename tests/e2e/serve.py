@@ -1,0 +1,52 @@
+"""Start a real ASGI server (daphne or uvicorn) for end-to-end tests and benchmarks.
+
+Only what cannot run here is redirected, from environment variables the tests set: where
+firebase-admin fetches certificates and looks up users (the tests' fake speaks the real
+protocol). Usage: python -m tests.e2e.serve daphne|uvicorn PORT
+"""
+
+import os
+import sys
+
+
+def _redirect_firebase() -> None:
+    certs = os.environ.get("LECTERN_TEST_FIREBASE_CERTS_URL")
+    toolkit = os.environ.get("LECTERN_TEST_FIREBASE_TOOLKIT_URL")
+    if certs:
+        from firebase_admin import _token_gen
+
+        _token_gen.ID_TOKEN_CERT_URI = certs
+    if toolkit:
+        from firebase_admin import _user_mgt
+
+        _user_mgt.UserManager.ID_TOOLKIT_URL = toolkit
+
+
+def main() -> None:
+    server, port = sys.argv[1], sys.argv[2]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    _redirect_firebase()
+    if server == "daphne":
+        from daphne.cli import CommandLineInterface
+
+        CommandLineInterface().run(
+            ["-b", "127.0.0.1", "-p", port, "--proxy-headers", "config.asgi:application"]
+        )
+    elif server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            "config.asgi:application",
+            host="127.0.0.1",
+            port=int(port),
+            ws="websockets-sansio",
+            ws_per_message_deflate=False,
+            log_level="warning",
+            lifespan="off",
+        )
+    else:
+        raise SystemExit(f"unknown server {server!r}")
+
+
+if __name__ == "__main__":
+    main()
