@@ -32,8 +32,25 @@ def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Er
                 id="lectern.E003",
             )
         )
-    if settings.AI_PROVIDER not in ("gemini", "offline"):
-        errors.append(
-            Error(f"AI_PROVIDER must be 'gemini' or 'offline', not {settings.AI_PROVIDER!r}.", id="lectern.E004")
-        )
     return errors
+
+
+@register()
+def provider_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """The provider must be one we have, and Gemini needs its key."""
+    if settings.AI_PROVIDER not in ("gemini", "offline"):
+        return [
+            Error(
+                f"AI_PROVIDER must be 'gemini' or 'offline', not {settings.AI_PROVIDER!r}.",
+                id="lectern.E004",
+            )
+        ]
+    if settings.AI_PROVIDER == "gemini" and not settings.GEMINI_API_KEY:
+        return [
+            Error(
+                "AI_PROVIDER is 'gemini' but GEMINI_API_KEY is not set.",
+                hint="Set GEMINI_API_KEY, or AI_PROVIDER=offline for placeholder content.",
+                id="lectern.E005",
+            )
+        ]
+    return []

@@ -1,4 +1,4 @@
-"""Shared fixtures: users and a small course to work on."""
+"""Shared fixtures: users and a small course to work on; a clean Redis namespace per test."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -6,6 +6,26 @@ from django.contrib.auth import get_user_model
 from assessments.models import Assignment
 from courses.models import Course, Module
 from lessons.models import Lesson
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def clean_redis_keys(settings):
+    """With REDIS_URL set, start each test without the rate, connection and stream keys of others."""
+    if not settings.REDIS_URL:
+        yield
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter("lectern:*", count=1000):
+        client.delete(key)
+    client.close()
+    yield
 
 
 @pytest.fixture
