@@ -31,7 +31,7 @@ class Lesson(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["course", "module__position", "position"]
+        ordering = ["course_id", "module__position", "position"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(generation_status__in=["pending", "generating", "completed", "failed"]),

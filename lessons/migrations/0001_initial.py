@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('module', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='courses.module')),
             ],
             options={
-                'ordering': ['course', 'module__position', 'position'],
+                'ordering': ['course_id', 'module__position', 'position'],
                 'constraints': [models.CheckConstraint(condition=models.Q(('generation_status__in', ['pending', 'generating', 'completed', 'failed'])), name='lesson_generation_status_valid'), models.UniqueConstraint(condition=models.Q(('module__isnull', False)), fields=('module', 'position'), name='lesson_position_unique_in_module'), models.UniqueConstraint(condition=models.Q(('module__isnull', True)), fields=('course', 'position'), name='lesson_position_unique_in_course')],
             },
         ),

@@ -29,9 +29,16 @@ def main() -> None:
     if server == "daphne":
         from daphne.cli import CommandLineInterface
 
+        from django.conf import settings
+
         CommandLineInterface().run(
-            ["-b", "127.0.0.1", "-p", port, "--proxy-headers", "config.asgi:application"]
-        )
+            [
+                "-b", "127.0.0.1", "-p", port, "--proxy-headers",
+                "--websocket-max-message-size", str(settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE),
+                "--websocket-max-frame-size", str(settings.DAPHNE_WEBSOCKET_MAX_FRAME_SIZE),
+                "config.asgi:application",
+            ]
+        )  # fmt: skip
     elif server == "uvicorn":
         import uvicorn
 

@@ -1,0 +1,34 @@
+"""Admin for lessons: their content and the state of their AI generation."""
+
+from django.contrib import admin
+
+from lessons.models import Lesson
+
+
+@admin.register(Lesson)
+class LessonAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "course",
+        "module",
+        "position",
+        "generation_status",
+        "estimated_minutes",
+        "updated_at",
+    )
+    list_filter = ("generation_status", "course__level", "updated_at")
+    search_fields = ("title", "description", "course__title", "module__title")
+    list_select_related = ("course", "module")
+    autocomplete_fields = ("course", "module")
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("course", "module", "position", "title", "description")}),
+        (
+            "Content",
+            {"fields": ("objectives", "outline", "content", "key_terms", "estimated_minutes")},
+        ),
+        (
+            "Generation",
+            {"fields": ("generation_status", "generation_error", "created_at", "updated_at")},
+        ),
+    )
