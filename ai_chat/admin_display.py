@@ -1,0 +1,88 @@
+"""What the AI admin shows of a message: its data, the rows its result wrote, its feedback."""
+
+import json
+from typing import Any
+
+from django.contrib import admin
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Prefetch, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+
+from ai_chat.models import AIFeedback, AIGeneratedObject, AIMessage
+
+
+def pretty_json(value: Any) -> str:
+    """`value` indented inside <pre>, escaped; "-" when there is none."""
+    if value is None:
+        return "-"
+    text = json.dumps(value, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder)
+    return format_html("<pre>{}</pre>", text)
+
+
+def generated_object_link(generated: AIGeneratedObject) -> str:
+    """A link to the admin page of the row `generated` records (its `target` prefetched)."""
+    label = f"{generated.get_object_type_display()} #{generated.object_id}"
+    if generated.target is None:
+        return format_html("{} (deleted)", label)
+    content_type = generated.content_type
+    try:
+        url = reverse(
+            f"admin:{content_type.app_label}_{content_type.model}_change",
+            args=[generated.object_id],
+        )
+    except NoReverseMatch:
+        return format_html("{}: {}", label, generated.target)
+    return format_html('<a href="{}">{}: {}</a>', url, label, generated.target)
+
+
+def generated_objects_prefetch() -> Prefetch:
+    """A message's generated rows with their content types and targets, in a few queries."""
+    queryset = AIGeneratedObject.objects.select_related("content_type").prefetch_related("target")
+    return Prefetch("generated", queryset)
+
+
+class MessageDetailsMixin:
+    """Read-only fields shared by the message admin and the conversation's message inline."""
+
+    @admin.display(description="data")
+    def pretty_data(self, obj: AIMessage) -> str:
+        return pretty_json(obj.data)
+
+    @admin.display(description="rows its result wrote")
+    def generated_rows(self, obj: AIMessage) -> str:
+        links = [generated_object_link(generated) for generated in obj.generated.all()]
+        if not links:
+            return "-"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((link,) for link in links))
+        )
+
+    @admin.display(description="feedback")
+    def feedback_given(self, obj: AIMessage) -> str:
+        rows = [(f.rating, f.user.email or f.user, f.comment) for f in obj.feedback.all()]
+        if not rows:
+            return "-"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}/5 from {}: {}</li>", rows))
+
+
+MESSAGE_FIELDS = (
+    ("role", "status", "model", "prompt_version"),
+    "content",
+    "prompt",
+    "pretty_data",
+    ("input_tokens", "output_tokens", "latency_ms", "created_at", "finished_at"),
+    ("error_code", "error", "worker"),
+    "generated_rows",
+    "feedback_given",
+)
+MESSAGE_READONLY_FIELDS = tuple(
+    name for row in MESSAGE_FIELDS for name in (row if isinstance(row, tuple) else (row,))
+)
+
+
+def messages_with_details(queryset: QuerySet[AIMessage]) -> QuerySet[AIMessage]:
+    return queryset.prefetch_related(
+        Prefetch("feedback", AIFeedback.objects.select_related("user").order_by("created_at")),
+        generated_objects_prefetch(),
+    )
