@@ -1,0 +1,464 @@
+"""A fake Gemini REST server on 127.0.0.1, scriptable per request.
+
+It speaks what google-genai 3.3 sends and parses: `POST /{version}/models/{model}:
+streamGenerateContent?alt=sse` answered with `data: {json}\\r\\n\\r\\n` events over a chunked
+HTTP/1.1 body, `:generateContent` answered with one JSON document, and errors as Google's JSON
+body `{"error": {"code", "message", "status"}}`. Tests queue `Reply`s (one per request, in order;
+the default reply once the queue is empty) and read back what was received.
+
+Standalone, for demos and end-to-end runs against `GEMINI_BASE_URL`:
+
+    python -m tests.fakes.gemini_server --port 8765 [--script replies.json]
+
+The script file is a JSON list of `Reply` fields (or `{"replies": [...], "default": {...}}`).
+Without one, each request gets the placeholder result of the kind whose schema it sent (Django
+is set up for that), or a short text for free-text requests; `--generic` answers with a plain
+sample of the `responseJsonSchema` instead (it may fail cross-field checks, like quiz counts).
+"""
+
+import argparse
+import json
+import os
+import queue
+import re
+import select
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field, fields
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import pytest
+
+STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    408: "DEADLINE_EXCEEDED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+Ending = Literal["finish", "error", "drop", "stall"]
+
+
+def error_body(code: int, message: str = "", retry_delay: str | None = None) -> dict[str, Any]:
+    """Google's JSON error body for an HTTP status, with a RetryInfo if `retry_delay` ("2s")."""
+    status = STATUS_NAMES.get(code, "UNKNOWN")
+    error: dict[str, Any] = {"code": code, "message": message or f"fake {status}", "status": status}
+    if retry_delay is not None:
+        info = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}
+        error["details"] = [info]
+    return {"error": error}
+
+
+@dataclass
+class Reply:
+    """One scripted answer.
+
+    `status` other than 200 answers with `error` (or `error_body(status)`) as a JSON body. A
+    200 streams `raw` data payloads verbatim, then one event per chunk of `chunks` (`pause`
+    seconds apart), then by `ending`: "finish" sends `finish_reason` (None: the stream just
+    ends), "error" sends `error` as an event, "drop" cuts the connection, "stall" hangs until
+    the client goes away.
+    """
+
+    chunks: list[str] = field(default_factory=list)
+    pause: float = 0.0
+    finish_reason: str | None = "STOP"
+    ending: Ending = "finish"
+    usage: dict[str, int] | None = field(
+        default_factory=lambda: {"promptTokenCount": 11, "candidatesTokenCount": 7}
+    )
+    model_version: str | None = "fake-gemini-001"
+    block_reason: str | None = None
+    raw: list[str] = field(default_factory=list)
+    status: int = 200
+    error: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+    @classmethod
+    def text(cls, text: str, *, size: int = 16, **kwargs: Any) -> "Reply":
+        """The whole `text`, streamed in pieces of `size` characters."""
+        return cls(chunks=[text[i : i + size] for i in range(0, len(text), size)], **kwargs)
+
+    @classmethod
+    def http_error(
+        cls, status: int, message: str = "", *, retry_delay: str | None = None, **kwargs: Any
+    ) -> "Reply":
+        return cls(status=status, error=error_body(status, message, retry_delay), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Reply":
+        if "text" in data:
+            data = dict(data)
+            text = data.pop("text")
+            return cls.text(text if isinstance(text, str) else json.dumps(text), **data)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    peer: tuple[str, int]
+
+    @property
+    def model(self) -> str:
+        return self.path.rsplit("/", 1)[-1].split(":", 1)[0]
+
+
+class FakeGeminiServer:
+    """A threaded HTTP server answering each request with the next queued `Reply`."""
+
+    def __init__(self, *, port: int = 0, default: Callable[[dict], Reply] | None = None):
+        self.default = default or sample_reply
+        self.requests: list[Received] = []
+        self.disconnects = 0
+        self._replies: queue.SimpleQueue[Reply] = queue.SimpleQueue()
+        self._disconnected = threading.Condition()
+        self._stopping = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.fake = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "FakeGeminiServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def push(self, *replies: Reply) -> None:
+        for reply in replies:
+            self._replies.put(reply)
+
+    def next_reply(self, body: dict[str, Any]) -> Reply:
+        try:
+            return self._replies.get_nowait()
+        except queue.Empty:
+            return self.default(body)
+
+    def wait_for_disconnect(self, timeout: float) -> bool:
+        """Whether a client dropped a stream in progress within `timeout` seconds."""
+        with self._disconnected:
+            return self._disconnected.wait_for(lambda: self.disconnects > 0, timeout)
+
+    def record_disconnect(self) -> None:
+        with self._disconnected:
+            self.disconnects += 1
+            self._disconnected.notify_all()
+
+    def make_agent(self, **overrides: Any) -> Any:
+        """A GeminiAgent pointed here, with short timeouts and retry delays."""
+        from ai_chat.agent.gemini import GeminiAgent
+
+        options: dict[str, Any] = {
+            "api_key": "test-key",
+            "model": "gemini-test",
+            "base_url": self.url,
+            "timeout_seconds": 5.0,
+            "stall_seconds": 1.0,
+            "max_retries": 2,
+            "retry_initial_delay": 0.01,
+            "retry_max_delay": 0.05,
+        }
+        return GeminiAgent(**{**options, **overrides})
+
+
+class _Disconnected(Exception):
+    pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeGemini/1.0"
+
+    @property
+    def fake(self) -> FakeGeminiServer:
+        return self.server.fake  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+    def do_GET(self) -> None:
+        self._send_json(404, error_body(404, "fake server: only POST is served"))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            self._send_json(400, error_body(400, "request body is not JSON"))
+            return
+        parts = urlsplit(self.path)
+        self.fake.requests.append(
+            Received(
+                "POST",
+                parts.path,
+                parts.query,
+                dict(self.headers.items()),
+                body,
+                self.client_address,
+            )
+        )
+        reply = self.fake.next_reply(body)
+        try:
+            self._wait(reply.delay)
+            if reply.status != 200:
+                self._send_json(reply.status, reply.error or error_body(reply.status), reply)
+            elif parts.path.endswith(":streamGenerateContent"):
+                self._stream(reply)
+            else:
+                self._send_json(200, _merged(reply), reply)
+        except _Disconnected:
+            self.fake.record_disconnect()
+            self.close_connection = True
+
+    def _send_json(self, status: int, payload: Any, reply: Reply | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (reply.headers if reply else {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _stream(self, reply: Reply) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        for payload in reply.raw:
+            self._write_event(payload)
+        for index, event in enumerate(_events(reply)):
+            if index and reply.pause:
+                self._wait(reply.pause)
+            self._write_event(json.dumps(event))
+        if reply.ending == "error":
+            self._write_event(json.dumps(reply.error or error_body(500, "fake mid-stream error")))
+        elif reply.ending == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        elif reply.ending == "stall":
+            self._wait(300.0)
+            return
+        self._write(b"0\r\n\r\n")
+
+    def _write_event(self, payload: str) -> None:
+        data = f"data: {payload}\r\n\r\n".encode()
+        self._write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self.wfile.write(data)
+            self.wfile.flush()
+        except OSError as exc:
+            raise _Disconnected from exc
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep, but notice (and raise on) the client closing the connection meanwhile."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            if self.fake._stopping.is_set():
+                raise _Disconnected
+            readable, _, _ = select.select([self.connection], [], [], min(remaining, 0.02))
+            if readable:
+                try:
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        raise _Disconnected
+                except OSError as exc:
+                    raise _Disconnected from exc
+
+
+def _events(reply: Reply) -> Iterator[dict[str, Any]]:
+    """The SSE payloads of a 200 reply, as Gemini shapes them."""
+    if reply.block_reason:
+        yield {"promptFeedback": {"blockReason": reply.block_reason}, **_meta(reply, True)}
+        return
+    finish = reply.finish_reason if reply.ending == "finish" else None
+    for index, text in enumerate(reply.chunks):
+        last = index == len(reply.chunks) - 1
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}}
+        if last and finish:
+            candidate["finishReason"] = finish
+        yield {"candidates": [{**candidate, "index": 0}], **_meta(reply, last)}
+    if finish and not reply.chunks:
+        yield {"candidates": [{"finishReason": finish, "index": 0}], **_meta(reply, True)}
+
+
+def _meta(reply: Reply, last: bool) -> dict[str, Any]:
+    meta: dict[str, Any] = {"responseId": "fake-response"}
+    if reply.model_version:
+        meta["modelVersion"] = reply.model_version
+    if reply.usage:
+        usage = reply.usage if last else {"promptTokenCount": reply.usage["promptTokenCount"]}
+        meta["usageMetadata"] = usage
+    return meta
+
+
+def _merged(reply: Reply) -> dict[str, Any]:
+    """The non-streaming answer: every chunk in one candidate."""
+    candidate: dict[str, Any] = {
+        "content": {"role": "model", "parts": [{"text": "".join(reply.chunks)}]},
+        "index": 0,
+    }
+    if reply.finish_reason:
+        candidate["finishReason"] = reply.finish_reason
+    return {"candidates": [candidate], **_meta(reply, True)}
+
+
+def sample_reply(body: dict[str, Any]) -> Reply:
+    """The default: a valid sample of the requested JSON schema, or a short text."""
+    schema = (body.get("generationConfig") or {}).get("responseJsonSchema")
+    if schema is None:
+        return Reply.text("This answer comes from the fake Gemini server; no model was involved.")
+    return Reply.text(json.dumps(sample_from_schema(schema, schema)), size=40, pause=0.01)
+
+
+def sample_from_schema(schema: dict[str, Any], root: dict[str, Any], name: str = "value") -> Any:
+    """A small instance of a JSON schema (refs, enums, bounds and lengths honoured)."""
+    if "$ref" in schema:
+        target: Any = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        return sample_from_schema(target, root, name)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return sample_from_schema(schema[key][0], root, name)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "object")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {key: sample_from_schema(sub, root, key) for key, sub in props.items()}
+    if kind == "array":
+        count = max(1, schema.get("minItems", 1))
+        return [sample_from_schema(schema.get("items", {}), root, name) for _ in range(count)]
+    if kind in ("integer", "number"):
+        return max(schema.get("minimum", 1), min(schema.get("maximum", 1), 1))
+    if kind == "boolean":
+        return True
+    text = f"Sample {schema.get('title', name)}".ljust(schema.get("minLength", 0), ".")
+    return text[: schema.get("maxLength", len(text))]
+
+
+@pytest.fixture
+def gemini_server() -> Iterator[FakeGeminiServer]:
+    """A running fake Gemini server for one test."""
+    server = FakeGeminiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def gemini_agent(gemini_server: FakeGeminiServer) -> AsyncIterator[Any]:
+    """A GeminiAgent talking to `gemini_server`, closed after the test."""
+    agent = gemini_server.make_agent()
+    yield agent
+    await agent.aclose()
+
+
+def placeholder_reply(body: dict[str, Any]) -> Reply:
+    """The standalone default: the project's own placeholder for the kind whose schema was sent.
+
+    The kind is found by the schema's title (its result model); question counts and types are
+    read from the prompts the kinds write. Falls back to `sample_reply`.
+    """
+    from ai_chat.kinds import KINDS
+
+    schema = (body.get("generationConfig") or {}).get("responseJsonSchema") or {}
+    kinds = [
+        k for k in KINDS.values() if k.structured and k.result_model.__name__ == schema.get("title")
+    ]
+    if not kinds:
+        return sample_reply(body)
+    texts = [
+        part.get("text", "")
+        for content in body.get("contents", [])
+        if content.get("role") == "user"
+        for part in content.get("parts", [])
+    ]
+    prompt = "\n".join(texts)
+    context: dict[str, Any] = {}
+    if counts := re.findall(r"exactly (\d+)", prompt):
+        context["question_count"] = int(counts[-1])
+    if types := re.findall(r"Allowed question types: (.+)", prompt):
+        context["question_types"] = [t.strip() for t in types[-1].split(",")]
+    data = kinds[0].placeholder(prompt=texts[-1] if texts else "", context=context)
+    return Reply.text(json.dumps(data), size=40, pause=0.01)
+
+
+def _load_script(path: str) -> tuple[list[Reply], Reply | None]:
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if isinstance(data, list):
+        data = {"replies": data}
+    default = data.get("default")
+    replies = [Reply.from_dict(item) for item in data.get("replies", [])]
+    return replies, Reply.from_dict(default) if default else None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve a fake Gemini REST API.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--script", help="JSON file of replies, served in order")
+    parser.add_argument(
+        "--generic",
+        action="store_true",
+        help="answer with schema samples, not the project's kind placeholders (no Django)",
+    )
+    args = parser.parse_args(argv)
+    replies, default = _load_script(args.script) if args.script else ([], None)
+    responder: Callable[[dict], Reply] = sample_reply
+    if default:
+        responder = lambda body: default  # noqa: E731
+    elif not args.generic:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        import django
+
+        django.setup()
+        responder = placeholder_reply
+    server = FakeGeminiServer(port=args.port, default=responder)
+    server.push(*replies)
+    server.start()
+    print(f"fake Gemini serving at {server.url} (GEMINI_BASE_URL={server.url})", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
