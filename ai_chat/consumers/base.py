@@ -74,7 +74,7 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened."""
         self.connection_id = uuid.uuid4().hex
-        self.runtime: Runtime = get_runtime()
+        self.runtime: Runtime = await get_runtime()
         self.follows: dict[str, asyncio.Task[None]] = {}
         self.auth_deadline: asyncio.Task[None] | None = None
         self.registered = False

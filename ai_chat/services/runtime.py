@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from ai_chat.agent import build_agent
+from ai_chat.agent.base import Agent
 from ai_chat.ratelimit import ConnectionCounter, RateLimiter
 from ai_chat.services import workers
 from ai_chat.services.generation import GenerationRunner
@@ -24,14 +25,14 @@ CANCEL_CHANNEL = "lectern:cancel"
 
 
 class Runtime:
-    def __init__(self) -> None:
+    def __init__(self, agent: Agent) -> None:
         mirror = (
             RedisMirror(settings.REDIS_URL, ttl=settings.STREAM_LOG_TTL_SECONDS)
             if settings.REDIS_URL
             else None
         )
         self.hub = StreamHub(ttl=settings.STREAM_LOG_TTL_SECONDS, mirror=mirror)
-        self.agent = build_agent(settings.AI_PROVIDER)
+        self.agent = agent
         self.runner = GenerationRunner(hub=self.hub, agent=self.agent)
         self.rate = RateLimiter(settings.REDIS_URL)
         self.connections = ConnectionCounter(settings.REDIS_URL)
@@ -89,14 +90,24 @@ class Runtime:
             await self.hub.mirror.aclose()
 
 
-_runtimes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Runtime]" = (
+_runtimes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[Runtime]]" = (
     weakref.WeakKeyDictionary()
 )
 
 
-def get_runtime() -> Runtime:
+async def get_runtime() -> Runtime:
+    """This loop's runtime, built on first use. The provider is built in a thread: importing
+    and configuring the Gemini SDK takes about a second, which must not stall the loop."""
     loop = asyncio.get_running_loop()
-    runtime = _runtimes.get(loop)
-    if runtime is None:
-        runtime = _runtimes[loop] = Runtime()
-    return runtime
+    future = _runtimes.get(loop)
+    if future is None:
+        future = _runtimes[loop] = loop.create_future()
+        try:
+            agent = await asyncio.to_thread(build_agent, settings.AI_PROVIDER)
+            future.set_result(Runtime(agent))
+        except BaseException as exc:
+            del _runtimes[loop]
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters see it; no "never retrieved" warning
+            raise
+    return await asyncio.shield(future)
