@@ -3,9 +3,11 @@
 The message rate is a GCRA (generic cell rate algorithm): a smooth token bucket that allows a
 burst of `per_minute` and then one message every `60 / per_minute` seconds, with no fixed
 window to double up at a boundary. With `REDIS_URL` it runs atomically in Redis (one Lua call),
-so every process shares it; embedded, it runs in memory.
+so every process shares it; embedded, it runs in memory. While Redis is unreachable (a
+restart), both limits fall back to this process's own count rather than refusing everyone.
 """
 
+import logging
 import time
 from collections import defaultdict
 
@@ -26,6 +28,15 @@ local new_tat = tat + interval
 redis.call('SET', key, tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
 return '0'
 """
+
+
+logger = logging.getLogger(__name__)
+
+
+def _redis_errors() -> tuple[type[Exception], ...]:
+    import redis
+
+    return (redis.RedisError, OSError)
 
 
 def _gcra(tat: float, now: float, interval: float, burst: int) -> tuple[float, float]:
@@ -53,8 +64,13 @@ class RateLimiter:
         interval = 60.0 / per_minute
         now = time.time()
         if self._script is not None:
-            result = await self._script(keys=[f"lectern:rate:{key}"], args=[now, interval, per_minute])
-            return float(result)
+            try:
+                result = await self._script(
+                    keys=[f"lectern:rate:{key}"], args=[now, interval, per_minute]
+                )
+                return float(result)
+            except _redis_errors() as exc:
+                logger.warning("rate limit: Redis unavailable (%s); counting locally", type(exc).__name__)
         retry_after, self._tat[key] = _gcra(self._tat.get(key, now), now, interval, per_minute)
         return retry_after
 
@@ -83,14 +99,21 @@ class ConnectionCounter:
         pipe.zadd(key, {connection_id: now + self.TTL})
         pipe.expire(key, self.TTL)
         pipe.zcard(key)
-        return int((await pipe.execute())[-1])
+        try:
+            return int((await pipe.execute())[-1])
+        except _redis_errors() as exc:
+            logger.warning("connections: Redis unavailable (%s); counting locally", type(exc).__name__)
+            return len(self._local[user_id])
 
     async def remove(self, user_id: int, connection_id: str) -> None:
         self._local[user_id].discard(connection_id)
         if not self._local[user_id]:
             self._local.pop(user_id, None)
         if self._redis is not None:
-            await self._redis.zrem(f"lectern:conns:{user_id}", connection_id)
+            try:
+                await self._redis.zrem(f"lectern:conns:{user_id}", connection_id)
+            except _redis_errors():
+                pass  # the entry expires on its own within TTL
 
     async def refresh(self) -> None:
         """Keep this process's connections alive in Redis (called by the heartbeat)."""

@@ -135,7 +135,10 @@ def message_finish(
     message = AIMessage.objects.filter(pk=message_id).values("conversation_id").first()
     if message is None:  # deleted meanwhile (retention or the user): nothing to record
         return
-    AIMessage.objects.filter(pk=message_id, status=AIMessage.Status.STREAMING).update(**fields)
+    # `interrupted` too: a sweep that took a slow process for dead must not cost its result.
+    AIMessage.objects.filter(
+        pk=message_id, status__in=[AIMessage.Status.STREAMING, AIMessage.Status.INTERRUPTED]
+    ).update(**fields)
     AIConversation.objects.filter(pk=message["conversation_id"]).update(
         input_tokens=F("input_tokens") + usage.input_tokens,
         output_tokens=F("output_tokens") + usage.output_tokens,

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -84,6 +85,24 @@ class PartialParser:
             return None
 
 
+async def _unstoppable[T](awaitable: Awaitable[T]) -> T:
+    """Await to the end through cancellation: once a generation's end is being stored, a late
+    or second `cancel` must not leave it half-recorded (usage settled twice) and its followers
+    without a final frame."""
+    task = asyncio.ensure_future(awaitable)
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            continue
+        return result
+
+
 class GenerationRunner:
     """Starts, tracks and cancels the generations of this process."""
 
@@ -127,7 +146,9 @@ class GenerationRunner:
             attempt = await self._attempt(job, job.request, streamed=streamed, ids=ids)
             usage = attempt.usage
             data, attempt, usage = await self._validated(job, attempt, usage)
-            await database_sync_to_async(self._record_success)(job, attempt, data, usage)
+            await _unstoppable(
+                database_sync_to_async(self._record_success)(job, attempt, data, usage)
+            )
             await self.hub.publish(
                 job.message_id,
                 {
@@ -142,20 +163,24 @@ class GenerationRunner:
                 },
             )
         except asyncio.CancelledError:
-            await database_sync_to_async(self._record_end)(
-                job, AIMessage.Status.CANCELLED, "".join(streamed), usage, "", ""
+            await _unstoppable(
+                database_sync_to_async(self._record_end)(
+                    job, AIMessage.Status.CANCELLED, "".join(streamed), usage, "", ""
+                )
             )
             await self.hub.publish(job.message_id, {"type": "cancelled", **ids})
         except Exception as exc:  # every failure ends the message and tells its followers
             error = self._to_protocol_error(exc, job)
             partial = exc.partial_text if isinstance(exc, AgentError) else ""
-            await database_sync_to_async(self._record_end)(
-                job,
-                AIMessage.Status.FAILED,
-                partial or "".join(streamed),
-                usage,
-                error.code,
-                error.message,
+            await _unstoppable(
+                database_sync_to_async(self._record_end)(
+                    job,
+                    AIMessage.Status.FAILED,
+                    partial or "".join(streamed),
+                    usage,
+                    error.code,
+                    error.message,
+                )
             )
             await self.hub.publish(job.message_id, error.to_frame())
 

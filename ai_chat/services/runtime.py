@@ -9,6 +9,7 @@ import contextlib
 import logging
 import weakref
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
@@ -72,7 +73,8 @@ class Runtime:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                await database_sync_to_async(workers.heartbeat)()
+                # Not on the shared database thread: a queue of ORM work must not delay it.
+                await sync_to_async(workers.heartbeat, thread_sensitive=False)()
                 await self.connections.refresh()
                 if loop.time() >= sweep_due:
                     await database_sync_to_async(workers.sweep_interrupted)()

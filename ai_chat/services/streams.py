@@ -72,24 +72,26 @@ class StreamHub:
     ) -> AsyncIterator[Frame]:
         """Frames of a message after `after_index`, then live ones, ending with the final frame.
 
-        `fallback` (async, returning a list of frames) rebuilds the frames of a message whose
-        log is gone (expired, or its process died); it is used only when no log is found.
+        `fallback` (async, returning a list of frames) rebuilds an ended message from the
+        database, and returns nothing for one still streaming; it is used when no log is found.
         """
         stream = self._streams.get(message_id)
         if stream is not None:
             async for frame in self._follow_local(stream, after_index):
                 yield frame
             return
+        # Running elsewhere, or ended: the database says which (an ended message rebuilds).
+        stored = list(await fallback()) if fallback is not None else []
         if self.mirror is not None:
-            async for frame in self.mirror.follow(message_id, after_index):
+            async for frame in self.mirror.follow(message_id, after_index, wait=not stored):
                 yield frame
                 if frame["type"] in FINAL_TYPES:
                     return
                 after_index = frame.get("index", after_index)
-        # No log (expired, or never mirrored), or it went silent: rebuild from the database.
-        if fallback is not None:
-            for frame in _after(await fallback(), after_index):
-                yield frame
+            if not stored and fallback is not None:  # it went silent: did its process die?
+                stored = list(await fallback())
+        for frame in _after(stored, after_index):
+            yield frame
 
     async def _follow_local(self, stream: _LocalStream, after_index: int) -> AsyncIterator[Frame]:
         backlog = _after(stream.frames, after_index)
@@ -158,13 +160,20 @@ class RedisMirror:
             pipe.publish(key, payload)
         await pipe.execute()
 
-    async def follow(self, message_id: str, after_index: int) -> AsyncIterator[Frame]:
+    async def follow(
+        self, message_id: str, after_index: int, *, wait: bool
+    ) -> AsyncIterator[Frame]:
+        """The logged frames after `after_index`, then live ones until the final frame.
+
+        With `wait`, an empty log is a generation that has not published yet: follow it live.
+        Without, an empty log means there is nothing here (expired, or never mirrored).
+        """
         key = self._key(message_id)
         pubsub = self.redis.pubsub()
         try:
             await pubsub.subscribe(key)  # before reading the log, so nothing falls between
             logged = [json.loads(raw) for raw in await self.redis.lrange(key, 0, -1)]
-            if not logged:
+            if not logged and not wait:
                 return
             last_index = after_index
             for frame in _after(logged, after_index):
@@ -172,12 +181,16 @@ class RedisMirror:
                 if frame["type"] in FINAL_TYPES:
                     return
                 last_index = max(last_index, frame.get("index", last_index))
+            loop = asyncio.get_running_loop()
+            silent_until = loop.time() + self.silence_timeout
             while True:
-                message = await pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=self.silence_timeout
-                )
-                if message is None:  # its process may have died: let the caller check
-                    return
+                # None also comes back for the subscribe confirmation, not only on a timeout.
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is None:
+                    if loop.time() > silent_until:  # its process may have died: caller checks
+                        return
+                    continue
+                silent_until = loop.time() + self.silence_timeout
                 frame = json.loads(message["data"])
                 if frame["type"] == "streaming" and frame["index"] <= last_index:
                     continue

@@ -20,13 +20,14 @@ from ai_chat.services.conversations import messages_mark_interrupted
 logger = logging.getLogger(__name__)
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-HEARTBEAT_SECONDS = 10
-HEARTBEAT_TTL = 3 * HEARTBEAT_SECONDS
+HEARTBEAT_SECONDS = settings.WORKER_HEARTBEAT_SECONDS
+# A worker silent for three beats (and at least 5 s) is dead; the sweep runs as often.
+HEARTBEAT_TTL = max(3 * HEARTBEAT_SECONDS, 5.0)
 _KEY = "lectern:worker:{}"
 
 
 def heartbeat() -> None:
-    cache.set(_KEY.format(WORKER_ID), time.time(), timeout=HEARTBEAT_TTL)
+    cache.set(_KEY.format(WORKER_ID), time.time(), timeout=max(1, int(HEARTBEAT_TTL)))
 
 
 def sweep_interrupted() -> int:

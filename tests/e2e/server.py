@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,18 +51,27 @@ class LiveServer:
     def shell(self, code: str) -> str:
         return self.manage("shell", "-c", code)
 
+    @property
+    def log_path(self) -> Path:
+        return Path(tempfile.gettempdir()) / f"lectern-e2e-{self.port}.log"
+
+    def log(self) -> str:
+        """What the server wrote to stderr (a file: a pipe nobody reads would block it)."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
     def start(self) -> "LiveServer":
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.serve", self.server, str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.e2e.serve", self.server, str(self.port)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"server exited: {self.log()[-2000:]}")
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", self.port)) == 0:
                     return self
