@@ -135,3 +135,18 @@ class InternalError(ProtocolError):
     code = "internal_error"
     retryable = True
     default_message = "Internal error."
+
+
+def error_class_for(code: str) -> type[ProtocolError]:
+    """The exception class of a wire error code (InternalError for an unknown one)."""
+    for cls in _all_subclasses(ProtocolError):
+        if cls.code == code:
+            return cls
+    return InternalError
+
+
+def _all_subclasses(cls: type[ProtocolError]) -> list[type[ProtocolError]]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_all_subclasses(sub)]
+    return found

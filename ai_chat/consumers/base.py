@@ -62,6 +62,9 @@ from ai_chat.services.workers import WORKER_ID
 
 logger = logging.getLogger(__name__)
 
+# Told to a connection closed with 4429: by then another of the user's sockets may have closed.
+CONNECTION_RETRY_AFTER = 5
+
 
 class BaseAIConsumer(AsyncWebsocketConsumer):
     """A generation endpoint. Subclasses declare `kind` and little else."""
@@ -103,6 +106,8 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
             frame = self._validate(raw)
             await self._dispatch(frame)
         except AuthFailed as failed:
+            if self.auth_deadline is not None:  # closing now: no auth_timeout after it
+                self.auth_deadline.cancel()
             await self._send({**failed.to_frame()}, request_id)
             await self.close(code=CloseCode.UNAUTHORIZED)
         except ProtocolError as error:
@@ -130,12 +135,18 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
         return raw
 
     def _validate(self, raw: dict[str, Any]) -> ClientFrame:
-        if raw.get("type") not in CLIENT_FRAME_TYPES:
+        type_ = raw.get("type")
+        if not isinstance(type_, str) or type_ not in CLIENT_FRAME_TYPES:  # a list is unhashable
             raise UnknownType(f"Unknown frame type; expected one of {sorted(CLIENT_FRAME_TYPES)}.")
         try:
             frame: ClientFrame = client_frame_adapter.validate_python(raw)
         except ValidationError as exc:
-            raise InvalidMessage(details=validation_details(exc)) from None
+            # Each error's location starts with the union's tag: name the frame's own fields.
+            details = [
+                {**d, "field": d["field"].removeprefix(f"{type_}.")}
+                for d in validation_details(exc)
+            ]
+            raise InvalidMessage(details=details) from None
         content = getattr(frame, "content", None)
         if content is not None and len(content) > settings.MAX_MESSAGE_LENGTH:
             raise MessageTooLong(
@@ -197,7 +208,8 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
             if count > settings.MAX_CONNECTIONS_PER_USER:
                 await self._send(
                     RateLimited(
-                        f"Too many connections (limit {settings.MAX_CONNECTIONS_PER_USER})."
+                        f"Too many connections (limit {settings.MAX_CONNECTIONS_PER_USER}).",
+                        retry_after=CONNECTION_RETRY_AFTER,
                     ).to_frame(),
                     request_id,
                 )

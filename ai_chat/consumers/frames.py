@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from ai_chat.exceptions import error_class_for
 from ai_chat.models import AIConversation, AIMessage
 
 
@@ -55,14 +56,11 @@ def replay_frames(message_id: str) -> list[dict[str, Any]]:
     elif message.status == AIMessage.Status.CANCELLED:
         frames.append({"type": "cancelled", **ids})
     else:
+        # An interrupted message's process died: like a provider failure, worth retrying.
         interrupted = message.status == AIMessage.Status.INTERRUPTED
-        frames.append(
-            {
-                "type": "error",
-                "code": "ai_unavailable" if interrupted else (message.error_code or "internal_error"),
-                "message": message.error or "The generation failed.",
-                "retryable": True,
-                "conversation_id": ids["conversation_id"],
-            }
+        code = "ai_unavailable" if interrupted else (message.error_code or "internal_error")
+        error = error_class_for(code)(
+            message.error or "The generation failed.", conversation_id=ids["conversation_id"]
         )
+        frames.append(error.to_frame())
     return frames
