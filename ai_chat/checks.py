@@ -14,7 +14,9 @@ def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Er
     errors = []
     if settings.SECRET_KEY == settings.INSECURE_SECRET_KEY or not settings.SECRET_KEY:
         errors.append(
-            Error("SECRET_KEY is the development default.", hint="Set SECRET_KEY.", id="lectern.E001")
+            Error(
+                "SECRET_KEY is the development default.", hint="Set SECRET_KEY.", id="lectern.E001"
+            )
         )
     if "*" in settings.ALLOWED_HOSTS:
         errors.append(

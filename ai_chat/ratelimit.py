@@ -70,7 +70,9 @@ class RateLimiter:
                 )
                 return float(result)
             except _redis_errors() as exc:
-                logger.warning("rate limit: Redis unavailable (%s); counting locally", type(exc).__name__)
+                logger.warning(
+                    "rate limit: Redis unavailable (%s); counting locally", type(exc).__name__
+                )
         retry_after, self._tat[key] = _gcra(self._tat.get(key, now), now, interval, per_minute)
         return retry_after
 
@@ -102,7 +104,9 @@ class ConnectionCounter:
         try:
             return int((await pipe.execute())[-1])
         except _redis_errors() as exc:
-            logger.warning("connections: Redis unavailable (%s); counting locally", type(exc).__name__)
+            logger.warning(
+                "connections: Redis unavailable (%s); counting locally", type(exc).__name__
+            )
             return len(self._local[user_id])
 
     async def remove(self, user_id: int, connection_id: str) -> None:

@@ -35,7 +35,9 @@ class QuizQuestion(models.Model):
     class Meta:
         ordering = ["quiz", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["quiz", "position"], name="quiz_question_position_unique"),
+            models.UniqueConstraint(
+                fields=["quiz", "position"], name="quiz_question_position_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(type__in=["multiple_choice", "true_false", "short_answer"]),
                 name="quiz_question_type_valid",

@@ -4,13 +4,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from courses.models import Course, Module
 from lessons.models import Lesson
 
-COURSE_FIELDS = ("title", "description", "objectives", "prerequisites", "age_range", "level", "category")
+COURSE_FIELDS = (
+    "title",
+    "description",
+    "objectives",
+    "prerequisites",
+    "age_range",
+    "level",
+    "category",
+)
 MODULE_FIELDS = ("title", "description")
 OUTLINE_LESSON_FIELDS = ("title", "description", "objectives", "estimated_minutes")
 
@@ -30,7 +38,7 @@ def _pick(data: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
 
 @transaction.atomic
 def course_create_from_outline(
-    *, owner: AbstractBaseUser, outline: Mapping[str, Any], language: str = "en"
+    *, owner: User, outline: Mapping[str, Any], language: str = "en"
 ) -> CourseWrite:
     """Create a draft course, its modules and one pending lesson per outlined lesson."""
     course = Course.objects.create(owner=owner, language=language, **_pick(outline, COURSE_FIELDS))
@@ -58,7 +66,7 @@ def _write_modules(
     *, course: Course, modules: Sequence[Mapping[str, Any]], written: CourseWrite
 ) -> None:
     existing_modules = {m.position: m for m in course.modules.all()}
-    existing_lessons: dict[tuple[int, int], Lesson] = {
+    existing_lessons: dict[tuple[int | None, int], Lesson] = {
         (lesson.module_id, lesson.position): lesson
         for lesson in Lesson.objects.filter(course=course, module__isnull=False)
     }

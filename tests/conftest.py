@@ -15,7 +15,7 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def clean_redis_keys(settings):
-    """With REDIS_URL set, start each test without the rate, connection and stream keys of others."""
+    """With REDIS_URL set, each test starts without other tests' limits and stream logs."""
     if not settings.REDIS_URL:
         yield
         return

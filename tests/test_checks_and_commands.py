@@ -60,7 +60,7 @@ def test_asgi_refuses_to_start_with_an_unsafe_setting(settings):
 
     settings.DEBUG = False
     settings.SECRET_KEY = settings.INSECURE_SECRET_KEY
-    with pytest.raises(ImproperlyConfigured, match="lectern.E001"):
+    with pytest.raises(ImproperlyConfigured, match=r"lectern\.E001"):
         refuse_unsafe_production()
 
 
@@ -73,11 +73,13 @@ def test_gemini_provider_without_a_key_is_an_error(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_generate_streams_stores_and_saves_offline(settings):
-    """`generate course` streams offline content, stores the conversation, and `--save` writes rows."""
+    """`generate course` streams offline content, stores it, and `--save` writes the rows."""
     settings.AI_PROVIDER = "offline"
     settings.OFFLINE_CHUNK_DELAY_MS = 0
     out = StringIO()
-    call_command("generate", "course", "Intro to Java for kids", "--save", stdout=out, stderr=StringIO())
+    call_command(
+        "generate", "course", "Intro to Java for kids", "--save", stdout=out, stderr=StringIO()
+    )
     conversation = AIConversation.objects.get()
     assistant = conversation.messages.get(role="assistant")
     assert assistant.status == "completed" and assistant.data["title"].startswith("[Placeholder]")
@@ -90,7 +92,9 @@ def test_generate_streams_stores_and_saves_offline(settings):
 def test_generate_reports_invalid_context(settings):
     """A context that fails validation is a CommandError naming the field."""
     with pytest.raises(CommandError, match="question_count"):
-        call_command("generate", "quiz", "Q", "--context", json.dumps({"lesson_id": 1, "question_count": 0}))
+        call_command(
+            "generate", "quiz", "Q", "--context", json.dumps({"lesson_id": 1, "question_count": 0})
+        )
 
 
 def test_check_ai_reports_the_offline_provider(settings):

@@ -28,13 +28,20 @@ OUTLINE = {
             "description": "",
             "lessons": [
                 {"title": "Hello", "description": "", "objectives": [], "estimated_minutes": 20},
-                {"title": "Variables", "description": "", "objectives": [], "estimated_minutes": 25},
+                {
+                    "title": "Variables",
+                    "description": "",
+                    "objectives": [],
+                    "estimated_minutes": 25,
+                },
             ],
         },
         {
             "title": "Loops",
             "description": "",
-            "lessons": [{"title": "For", "description": "", "objectives": [], "estimated_minutes": 30}],
+            "lessons": [
+                {"title": "For", "description": "", "objectives": [], "estimated_minutes": 30}
+            ],
         },
     ],
 }
@@ -89,7 +96,12 @@ def test_lesson_apply_content_marks_generation_completed(lesson):
     lesson_set_generation_status(lesson=lesson, status="failed", error="timeout")
     lesson_apply_content(
         lesson=lesson,
-        content={"title": "Variables", "content": "# Vars", "estimated_minutes": 30, "key_terms": []},
+        content={
+            "title": "Variables",
+            "content": "# Vars",
+            "estimated_minutes": 30,
+            "key_terms": [],
+        },
     )
     lesson.refresh_from_db()
     assert lesson.content == "# Vars" and lesson.generation_status == "completed"
@@ -110,7 +122,12 @@ def test_database_refuses_invalid_choices(lesson):
 
 def test_quiz_add_questions_creates_quiz_once_and_appends(lesson):
     """The first batch creates the quiz; the next batch is appended after it."""
-    question = {"type": "true_false", "prompt": "Java?", "options": ["True", "False"], "answer": "True"}
+    question = {
+        "type": "true_false",
+        "prompt": "Java?",
+        "options": ["True", "False"],
+        "answer": "True",
+    }
     quiz, created, rows = quiz_add_questions(lesson=lesson, questions=[question, question])
     assert created and [r.position for r in rows] == [0, 1] and all(r.pk for r in rows)
     quiz2, created2, rows2 = quiz_add_questions(lesson=lesson, questions=[question])
@@ -123,7 +140,9 @@ def test_unique_positions_are_enforced(lesson):
     quiz = Quiz.objects.create(lesson=lesson)
     QuizQuestion.objects.create(quiz=quiz, position=0, type="short_answer", prompt="a", answer="b")
     with pytest.raises(IntegrityError), transaction.atomic():
-        QuizQuestion.objects.create(quiz=quiz, position=0, type="short_answer", prompt="c", answer="d")
+        QuizQuestion.objects.create(
+            quiz=quiz, position=0, type="short_answer", prompt="c", answer="d"
+        )
 
 
 def test_assignment_add_questions_appends_in_order(assignment):

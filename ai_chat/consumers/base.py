@@ -197,7 +197,9 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
             raise AuthFailed("invalid_token", "The token belongs to another user.")
         await self._sign_in(user, expires_at=claims.expires_at, request_id=frame.request_id)
 
-    async def _sign_in(self, user: Any, *, expires_at: datetime | None, request_id: str | None) -> None:
+    async def _sign_in(
+        self, user: Any, *, expires_at: datetime | None, request_id: str | None
+    ) -> None:
         self.token_expires_at = expires_at
         if self.user is None:
             self.user = user
@@ -244,7 +246,11 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
             rid,
         )
         await self._send(
-            {"type": "started", "conversation_id": job.conversation_id, "message_id": job.message_id},
+            {
+                "type": "started",
+                "conversation_id": job.conversation_id,
+                "message_id": job.message_id,
+            },
             rid,
         )
         self.runtime.runner.start(job)
@@ -266,7 +272,9 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
         )
         self.follows[message_id] = task
         task.add_done_callback(
-            lambda t: self.follows.pop(message_id, None) if self.follows.get(message_id) is t else None
+            lambda t: (
+                self.follows.pop(message_id, None) if self.follows.get(message_id) is t else None
+            )
         )
 
     async def _relay(self, message_id: str, after_index: int, request_id: str | None) -> None:
@@ -286,7 +294,9 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
             conversation = conversation_get_for_user(
                 user=self.user, conversation_id=frame.conversation_id, kind=self.kind
             )
-            return result_save(user=self.user, conversation=conversation, message_id=frame.message_id)
+            return result_save(
+                user=self.user, conversation=conversation, message_id=frame.message_id
+            )
 
         outcome = await database_sync_to_async(save)()
         await self._send(
@@ -307,7 +317,9 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
             conversation = conversation_get_for_user(
                 user=self.user, conversation_id=cid, kind=self.kind
             )
-            message = conversation.messages.filter(status="streaming").order_by("-created_at").first()
+            message = (
+                conversation.messages.filter(status="streaming").order_by("-created_at").first()
+            )
             return str(message.pk) if message else None
 
         message_id = await database_sync_to_async(running_message)()

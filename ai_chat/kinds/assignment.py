@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ai_chat.exceptions import NotFound
@@ -17,7 +17,7 @@ class AssignmentContext(ContextSchema):
     assignment_id: int = Field(ge=1)
     question_count: int = Field(default=3, ge=1, le=20)
     question_types: list[AssignmentType] = Field(
-        default_factory=lambda: ["short_answer"], min_length=1
+        default_factory=lambda: list[AssignmentType](["short_answer"]), min_length=1
     )
 
     @field_validator("question_types")
@@ -49,8 +49,9 @@ class AssignmentResult(Schema):
         request = (info.context or {}).get("request")
         if isinstance(request, AssignmentContext):
             if len(self.questions) != request.question_count:
+                count = len(self.questions)
                 raise ValueError(
-                    f"expected exactly {request.question_count} questions, got {len(self.questions)}"
+                    f"expected exactly {request.question_count} questions, got {count}"
                 )
             wrong = {q.type for q in self.questions} - set(request.question_types)
             if wrong:
@@ -70,9 +71,7 @@ class AssignmentKind(Kind):
         "without guessing, and a sample answer that would earn full marks."
     )
 
-    def resolve_target(
-        self, *, user: AbstractBaseUser | AnonymousUser, context: ContextSchema
-    ) -> Target:
+    def resolve_target(self, *, user: User | AnonymousUser, context: ContextSchema) -> Target:
         assert isinstance(context, AssignmentContext)
         assignment = assignment_get_editable(user=user, assignment_id=context.assignment_id)
         if assignment is None:
@@ -123,7 +122,7 @@ class AssignmentKind(Kind):
     def save(
         self,
         *,
-        user: AbstractBaseUser,
+        user: User,
         data: dict[str, Any],
         context: ContextSchema,
         target: Target,

@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -72,14 +72,10 @@ class Kind:
         try:
             return self.context_model.model_validate(raw or {})
         except ValidationError as exc:
-            details = [
-                {**d, "field": f"context.{d['field']}"} for d in validation_details(exc)
-            ]
+            details = [{**d, "field": f"context.{d['field']}"} for d in validation_details(exc)]
             raise InvalidMessage("The context is invalid.", details=details) from None
 
-    def resolve_target(
-        self, *, user: AbstractBaseUser | AnonymousUser, context: ContextSchema
-    ) -> Target:
+    def resolve_target(self, *, user: User | AnonymousUser, context: ContextSchema) -> Target:
         """Load the rows the context names; raise `NotFound` for missing or not the user's."""
         return Target()
 
@@ -121,7 +117,7 @@ class Kind:
     def save(
         self,
         *,
-        user: AbstractBaseUser,
+        user: User,
         data: dict[str, Any],
         context: ContextSchema,
         target: Target,

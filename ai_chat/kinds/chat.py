@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
 from ai_chat.kinds.base import ContextSchema, Kind, Schema, Target
@@ -28,9 +28,7 @@ class ChatKind(Kind):
         "level, with a short example where it helps. If you do not know, say so."
     )
 
-    def resolve_target(
-        self, *, user: AbstractBaseUser | AnonymousUser, context: ContextSchema
-    ) -> Target:
+    def resolve_target(self, *, user: User | AnonymousUser, context: ContextSchema) -> Target:
         # Grounding in what the learner is looking at arrives with the tutor chat issue.
         return Target()
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
 from ai_chat.exceptions import NotFound
@@ -19,7 +19,9 @@ class CourseContext(ContextSchema):
     age_range: str | None = Field(default=None, pattern=AGE_RANGE, max_length=20)
     level: Level = "beginner"
     category: str = Field(default="", max_length=100)
-    language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)
+    language: str = Field(
+        default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35
+    )
     course_id: int | None = Field(default=None, ge=1)
 
 
@@ -62,9 +64,7 @@ class CourseKind(Kind):
         "realistic estimate in minutes. When asked to revise, return the whole revised course."
     )
 
-    def resolve_target(
-        self, *, user: AbstractBaseUser | AnonymousUser, context: ContextSchema
-    ) -> Target:
+    def resolve_target(self, *, user: User | AnonymousUser, context: ContextSchema) -> Target:
         assert isinstance(context, CourseContext)
         if context.course_id is None:
             return Target()
@@ -124,7 +124,7 @@ class CourseKind(Kind):
     def save(
         self,
         *,
-        user: AbstractBaseUser,
+        user: User,
         data: dict[str, Any],
         context: ContextSchema,
         target: Target,
@@ -132,7 +132,9 @@ class CourseKind(Kind):
         assert isinstance(context, CourseContext)
         course = target.course
         if course is None:
-            written = course_create_from_outline(owner=user, outline=data, language=context.language)
+            written = course_create_from_outline(
+                owner=user, outline=data, language=context.language
+            )
             created = True
         else:
             written = course_update_from_outline(course=course, outline=data)  # type: ignore[arg-type]

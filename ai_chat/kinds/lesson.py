@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
 from ai_chat.exceptions import NotFound
@@ -52,9 +52,7 @@ class LessonKind(Kind):
         "do not repeat what neighbouring lessons cover."
     )
 
-    def resolve_target(
-        self, *, user: AbstractBaseUser | AnonymousUser, context: ContextSchema
-    ) -> Target:
+    def resolve_target(self, *, user: User | AnonymousUser, context: ContextSchema) -> Target:
         assert isinstance(context, LessonContext)
         lesson = lesson_get_editable(user=user, lesson_id=context.lesson_id)
         if lesson is None:
@@ -86,7 +84,11 @@ class LessonKind(Kind):
 
     def title_for(self, *, content: str, target: Target) -> str:
         lesson: Any = target.lesson
-        return f"Lesson: {lesson.title}"[:200] if lesson else super().title_for(content=content, target=target)
+        return (
+            f"Lesson: {lesson.title}"[:200]
+            if lesson
+            else super().title_for(content=content, target=target)
+        )
 
     def placeholder(self, *, prompt: str, context: dict[str, Any]) -> dict[str, Any]:
         lesson_id = context.get("lesson_id")
@@ -111,7 +113,7 @@ class LessonKind(Kind):
     def save(
         self,
         *,
-        user: AbstractBaseUser,
+        user: User,
         data: dict[str, Any],
         context: ContextSchema,
         target: Target,

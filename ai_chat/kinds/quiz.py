@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ai_chat.exceptions import NotFound
@@ -17,7 +17,9 @@ TRUE_FALSE_OPTIONS = ["True", "False"]
 class QuizContext(ContextSchema):
     lesson_id: int = Field(ge=1)
     question_count: int = Field(default=5, ge=1, le=50)
-    question_types: list[QuizType] = Field(default_factory=lambda: ["multiple_choice"], min_length=1)
+    question_types: list[QuizType] = Field(
+        default_factory=lambda: list[QuizType](["multiple_choice"]), min_length=1
+    )
     difficulty: Literal["easy", "medium", "hard"] | None = None
 
     @field_validator("question_types")
@@ -59,8 +61,9 @@ class QuizResult(Schema):
         request = (info.context or {}).get("request")
         if isinstance(request, QuizContext):
             if len(self.questions) != request.question_count:
+                count = len(self.questions)
                 raise ValueError(
-                    f"expected exactly {request.question_count} questions, got {len(self.questions)}"
+                    f"expected exactly {request.question_count} questions, got {count}"
                 )
             wrong = {q.type for q in self.questions} - set(request.question_types)
             if wrong:
@@ -84,9 +87,7 @@ class QuizKind(Kind):
         "options. Explain each answer in one or two sentences."
     )
 
-    def resolve_target(
-        self, *, user: AbstractBaseUser | AnonymousUser, context: ContextSchema
-    ) -> Target:
+    def resolve_target(self, *, user: User | AnonymousUser, context: ContextSchema) -> Target:
         assert isinstance(context, QuizContext)
         lesson = lesson_get_editable(user=user, lesson_id=context.lesson_id)
         if lesson is None:
@@ -110,7 +111,11 @@ class QuizKind(Kind):
 
     def title_for(self, *, content: str, target: Target) -> str:
         lesson: Any = target.lesson
-        return f"Quiz: {lesson.title}"[:200] if lesson else super().title_for(content=content, target=target)
+        return (
+            f"Quiz: {lesson.title}"[:200]
+            if lesson
+            else super().title_for(content=content, target=target)
+        )
 
     def placeholder(self, *, prompt: str, context: dict[str, Any]) -> dict[str, Any]:
         count = context.get("question_count", 5)
@@ -140,7 +145,7 @@ class QuizKind(Kind):
     def save(
         self,
         *,
-        user: AbstractBaseUser,
+        user: User,
         data: dict[str, Any],
         context: ContextSchema,
         target: Target,

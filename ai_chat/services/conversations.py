@@ -1,11 +1,11 @@
 """Conversations and their messages: synchronous, transactional, always scoped to the user."""
 
 import uuid
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -17,7 +17,7 @@ from ai_chat.models import AIConversation, AIMessage
 
 
 def conversation_get_for_user(
-    *, user: AbstractBaseUser, conversation_id: uuid.UUID | str, kind: str | None = None
+    *, user: User, conversation_id: uuid.UUID | str, kind: str | None = None
 ) -> AIConversation:
     """The user's conversation, optionally of one kind; `NotFound` for anyone else's."""
     filters = Q(pk=conversation_id, user=user)
@@ -30,17 +30,15 @@ def conversation_get_for_user(
 
 
 def conversation_create(
-    *, user: AbstractBaseUser, kind: str, title: str, context: dict[str, Any], target: Target
+    *, user: User, kind: str, title: str, context: dict[str, Any], target: Target
 ) -> AIConversation:
-    return AIConversation.objects.create(
-        user=user,
-        kind=kind,
-        title=title[:200],
-        context=context,
-        course=target.course,
-        lesson=target.lesson,
-        assignment=target.assignment,
-    )
+    conversation = AIConversation(user=user, kind=kind, title=title[:200], context=context)
+    # The target's rows are typed loosely (kinds stay free of domain imports).
+    conversation.course = target.course  # type: ignore[assignment]
+    conversation.lesson = target.lesson  # type: ignore[assignment]
+    conversation.assignment = target.assignment  # type: ignore[assignment]
+    conversation.save()
+    return conversation
 
 
 @dataclass(frozen=True)
@@ -147,7 +145,7 @@ def message_finish(
 
 
 def message_get_for_user(
-    *, user: AbstractBaseUser, conversation: AIConversation, message_id: uuid.UUID | str | None
+    *, user: User, conversation: AIConversation, message_id: uuid.UUID | str | None
 ) -> AIMessage:
     """An assistant message of the user's conversation; default the latest one."""
     messages = AIMessage.objects.filter(
@@ -175,7 +173,7 @@ def latest_result(*, conversation: AIConversation) -> AIMessage | None:
 
 def conversation_history(
     *,
-    user: AbstractBaseUser,
+    user: User,
     conversation: AIConversation,
     before: uuid.UUID | str | None,
     limit: int,
@@ -194,7 +192,9 @@ def conversation_history(
     return page[:limit], len(page) > limit
 
 
-def messages_mark_interrupted(*, worker_ids: list[str] | None = None, exclude_worker: str = "") -> int:
+def messages_mark_interrupted(
+    *, worker_ids: list[str] | None = None, exclude_worker: str = ""
+) -> int:
     """Mark `streaming` messages of dead workers `interrupted`; return how many.
 
     `worker_ids` names the dead workers; None means every worker but `exclude_worker`.

@@ -257,24 +257,28 @@ class GenerationRunner:
                 )
 
     def _to_protocol_error(self, exc: BaseException, job: GenerationJob) -> ProtocolError:
-        kwargs = {"conversation_id": job.conversation_id}
+        cid = job.conversation_id
         if isinstance(exc, ProtocolError):
             exc.conversation_id = job.conversation_id
             return exc
         if isinstance(exc, ResultInvalid):
-            return AIInvalidOutput(**kwargs)
+            return AIInvalidOutput(conversation_id=cid)
         if isinstance(exc, AgentTruncated):
-            return AIInvalidOutput("The answer was too long and was cut off; ask for less.", **kwargs)
+            return AIInvalidOutput(
+                "The answer was too long and was cut off; ask for less.", conversation_id=cid
+            )
         if isinstance(exc, AgentBlocked):
-            return AIInvalidOutput("The model declined to answer this request.", **kwargs)
+            return AIInvalidOutput(
+                "The model declined to answer this request.", conversation_id=cid
+            )
         if isinstance(exc, AgentUnavailable):
-            return AIUnavailable(retry_after=exc.retry_after, **kwargs)
+            return AIUnavailable(retry_after=exc.retry_after, conversation_id=cid)
         if isinstance(exc, AgentInvalidRequest):
             logger.error("provider refused the request for %s: %s", job.message_id, exc)
-            return AIUnavailable("The AI provider refused the request.", **kwargs)
+            return AIUnavailable("The AI provider refused the request.", conversation_id=cid)
         reference = uuid.uuid4().hex[:12]
         logger.exception("generation %s failed [ref %s]", job.message_id, reference)
-        return InternalError(f"Internal error (reference {reference}).", **kwargs)
+        return InternalError(f"Internal error (reference {reference}).", conversation_id=cid)
 
     def _latency_ms(self, job: GenerationJob) -> int:
         return int((time.monotonic() - job.started_at) * 1000)

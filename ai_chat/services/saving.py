@@ -3,11 +3,11 @@
 import uuid
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 
-from ai_chat.exceptions import NothingToSave, NotFound
+from ai_chat.exceptions import NotFound, NothingToSave
 from ai_chat.kinds import get_kind
 from ai_chat.models import AIConversation, AIGeneratedObject, AIMessage, AIResultSave
 
@@ -20,7 +20,7 @@ class SaveOutcome:
 
 
 def result_save(
-    *, user: AbstractBaseUser, conversation: AIConversation, message_id: uuid.UUID | str | None
+    *, user: User, conversation: AIConversation, message_id: uuid.UUID | str | None
 ) -> SaveOutcome:
     """Write the rows of a completed result; saving it again writes nothing and says so.
 
@@ -47,7 +47,7 @@ def result_save(
 
 @transaction.atomic
 def _save_once(
-    *, user: AbstractBaseUser, conversation: AIConversation, message_id: uuid.UUID | str | None
+    *, user: User, conversation: AIConversation, message_id: uuid.UUID | str | None
 ) -> SaveOutcome:
     message = _result_message(conversation, message_id, lock=True)
     existing = AIResultSave.objects.filter(message=message).first()
@@ -104,6 +104,7 @@ def _result_message(
 
 def _outcome(record: AIResultSave, *, created: bool) -> SaveOutcome:
     objects = [
-        {"type": obj.object_type, "id": obj.object_id} for obj in record.written.order_by("position")
+        {"type": obj.object_type, "id": obj.object_id}
+        for obj in record.written.order_by("position")
     ]
     return SaveOutcome(message_id=record.message_id, objects=objects, created=created)

@@ -61,7 +61,7 @@ class StreamHub:
             stream.listeners.clear()
             asyncio.get_running_loop().call_later(self.ttl, self._streams.pop, message_id, None)
         if self.mirror is not None:
-            self.mirror.append(message_id, frame, final=final)
+            self.mirror.append(message_id, frame)
 
     async def follow(
         self,
@@ -123,15 +123,15 @@ class RedisMirror:
         self.ttl = ttl
         self.prefix = prefix
         self.silence_timeout = float(getattr(settings, "GEMINI_STALL_SECONDS", 30)) + 15
-        self._pending: list[tuple[str, str, bool]] = []
+        self._pending: list[tuple[str, str]] = []
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
 
     def _key(self, message_id: str) -> str:
         return f"{self.prefix}{message_id}"
 
-    def append(self, message_id: str, frame: Frame, *, final: bool) -> None:
-        self._pending.append((message_id, json.dumps(frame, separators=(",", ":")), final))
+    def append(self, message_id: str, frame: Frame) -> None:
+        self._pending.append((message_id, json.dumps(frame, separators=(",", ":"))))
         self._wakeup.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_forever())
@@ -151,9 +151,9 @@ class RedisMirror:
             else:
                 logger.error("stream mirror dropped %d frames after retries", len(batch))
 
-    async def _write(self, batch: list[tuple[str, str, bool]]) -> None:
+    async def _write(self, batch: list[tuple[str, str]]) -> None:
         pipe = self.redis.pipeline(transaction=False)
-        for message_id, payload, final in batch:
+        for message_id, payload in batch:
             key = self._key(message_id)
             pipe.rpush(key, payload)
             pipe.expire(key, self.ttl)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from ai_chat.agent.base import GenerationRequest
@@ -34,7 +34,7 @@ class PreparedTurn:
 
 def turn_prepare(
     *,
-    user: AbstractBaseUser,
+    user: User,
     kind_name: str,
     content: str,
     context: dict[str, Any] | None,

@@ -5,73 +5,171 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('courses', '0001_initial'),
-        ('lessons', '0001_initial'),
+        ("courses", "0001_initial"),
+        ("lessons", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('instructions', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='courses.course')),
-                ('lesson', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assignments', to='lessons.lesson')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("instructions", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="courses.course",
+                    ),
+                ),
+                (
+                    "lesson",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assignments",
+                        to="lessons.lesson",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Quiz',
+            name="Quiz",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('lesson', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='quiz', to='lessons.lesson')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "lesson",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quiz",
+                        to="lessons.lesson",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'quizzes',
+                "verbose_name_plural": "quizzes",
             },
         ),
         migrations.CreateModel(
-            name='AssignmentQuestion',
+            name="AssignmentQuestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('type', models.CharField(choices=[('short_answer', 'Short Answer'), ('essay', 'Essay'), ('coding', 'Coding'), ('project', 'Project')], max_length=20)),
-                ('prompt', models.TextField()),
-                ('points', models.PositiveIntegerField(default=10)),
-                ('rubric', models.JSONField(blank=True, default=list)),
-                ('sample_answer', models.TextField(blank=True)),
-                ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='assessments.assignment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("short_answer", "Short Answer"),
+                            ("essay", "Essay"),
+                            ("coding", "Coding"),
+                            ("project", "Project"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("prompt", models.TextField()),
+                ("points", models.PositiveIntegerField(default=10)),
+                ("rubric", models.JSONField(blank=True, default=list)),
+                ("sample_answer", models.TextField(blank=True)),
+                (
+                    "assignment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questions",
+                        to="assessments.assignment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['assignment', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('assignment', 'position'), name='assignment_question_position_unique'), models.CheckConstraint(condition=models.Q(('type__in', ['short_answer', 'essay', 'coding', 'project'])), name='assignment_question_type_valid')],
+                "ordering": ["assignment", "position"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("assignment", "position"),
+                        name="assignment_question_position_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("type__in", ["short_answer", "essay", "coding", "project"])
+                        ),
+                        name="assignment_question_type_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='QuizQuestion',
+            name="QuizQuestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('type', models.CharField(choices=[('multiple_choice', 'Multiple Choice'), ('true_false', 'True False'), ('short_answer', 'Short Answer')], max_length=20)),
-                ('prompt', models.TextField()),
-                ('options', models.JSONField(blank=True, default=list)),
-                ('answer', models.TextField()),
-                ('explanation', models.TextField(blank=True)),
-                ('points', models.PositiveIntegerField(default=1)),
-                ('quiz', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='assessments.quiz')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("multiple_choice", "Multiple Choice"),
+                            ("true_false", "True False"),
+                            ("short_answer", "Short Answer"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("prompt", models.TextField()),
+                ("options", models.JSONField(blank=True, default=list)),
+                ("answer", models.TextField()),
+                ("explanation", models.TextField(blank=True)),
+                ("points", models.PositiveIntegerField(default=1)),
+                (
+                    "quiz",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questions",
+                        to="assessments.quiz",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['quiz', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('quiz', 'position'), name='quiz_question_position_unique'), models.CheckConstraint(condition=models.Q(('type__in', ['multiple_choice', 'true_false', 'short_answer'])), name='quiz_question_type_valid')],
+                "ordering": ["quiz", "position"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("quiz", "position"), name="quiz_question_position_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("type__in", ["multiple_choice", "true_false", "short_answer"])
+                        ),
+                        name="quiz_question_type_valid",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,36 +5,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('courses', '0001_initial'),
+        ("courses", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Lesson',
+            name="Lesson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('objectives', models.JSONField(blank=True, default=list)),
-                ('outline', models.JSONField(blank=True, default=list)),
-                ('content', models.TextField(blank=True, help_text='Markdown.')),
-                ('key_terms', models.JSONField(blank=True, default=list)),
-                ('estimated_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('generation_status', models.CharField(choices=[('pending', 'Pending'), ('generating', 'Generating'), ('completed', 'Completed'), ('failed', 'Failed')], default='pending', max_length=20)),
-                ('generation_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='courses.course')),
-                ('module', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='courses.module')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("objectives", models.JSONField(blank=True, default=list)),
+                ("outline", models.JSONField(blank=True, default=list)),
+                ("content", models.TextField(blank=True, help_text="Markdown.")),
+                ("key_terms", models.JSONField(blank=True, default=list)),
+                ("estimated_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "generation_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("generating", "Generating"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("generation_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lessons",
+                        to="courses.course",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lessons",
+                        to="courses.module",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['course_id', 'module__position', 'position'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('generation_status__in', ['pending', 'generating', 'completed', 'failed'])), name='lesson_generation_status_valid'), models.UniqueConstraint(condition=models.Q(('module__isnull', False)), fields=('module', 'position'), name='lesson_position_unique_in_module'), models.UniqueConstraint(condition=models.Q(('module__isnull', True)), fields=('course', 'position'), name='lesson_position_unique_in_course')],
+                "ordering": ["course_id", "module__position", "position"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "generation_status__in",
+                                ["pending", "generating", "completed", "failed"],
+                            )
+                        ),
+                        name="lesson_generation_status_valid",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("module__isnull", False)),
+                        fields=("module", "position"),
+                        name="lesson_position_unique_in_module",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("module__isnull", True)),
+                        fields=("course", "position"),
+                        name="lesson_position_unique_in_course",
+                    ),
+                ],
             },
         ),
     ]

@@ -28,7 +28,6 @@ def main() -> None:
     _redirect_firebase()
     if server == "daphne":
         from daphne.cli import CommandLineInterface
-
         from django.conf import settings
 
         CommandLineInterface().run(

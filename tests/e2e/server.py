@@ -113,7 +113,9 @@ def server_env(db_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_live_server(tmp_dir: Path, *, server: str = "daphne", migrate: bool = True, **env: str) -> LiveServer:
+def start_live_server(
+    tmp_dir: Path, *, server: str = "daphne", migrate: bool = True, **env: str
+) -> LiveServer:
     db_path = tmp_dir / "e2e.sqlite3"
     live = LiveServer(env=server_env(db_path, **env), server=server)
     if migrate:

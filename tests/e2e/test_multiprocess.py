@@ -114,7 +114,9 @@ async def test_cancel_sent_to_another_process_stops_the_generation(pair):
     started = next(f for f in await _until(ws_a, "started") if f["type"] == "started")
     ws_b = await _open(b, cookie)
     await ws_b.send(
-        json.dumps({"type": "cancel", "conversation_id": started["conversation_id"], "request_id": "c"})
+        json.dumps(
+            {"type": "cancel", "conversation_id": started["conversation_id"], "request_id": "c"}
+        )
     )
     assert (await _until(ws_b, "cancelled", "error"))[-1]["type"] == "cancelled"
     assert (await _until(ws_a, "cancelled", "complete", "error"))[-1]["type"] == "cancelled"
@@ -143,9 +145,7 @@ async def test_a_killed_process_leaves_its_message_interrupted(pair, tmp_path):
             break
         await asyncio.sleep(1)
     assert status == "interrupted"
-    await ws_b.send(
-        json.dumps({"type": "resume", "conversation_id": started["conversation_id"]})
-    )
+    await ws_b.send(json.dumps({"type": "resume", "conversation_id": started["conversation_id"]}))
     final = (await _until(ws_b, "error", "complete"))[-1]
     assert final["type"] == "error" and final["retryable"] is True
     await ws_b.close()

@@ -1,4 +1,4 @@
-"""`manage.py generate <kind> "<prompt>"`: one generation from the terminal, streamed as it comes."""
+"""`manage.py generate <kind> "<prompt>"`: one generation, streamed to the terminal."""
 
 import asyncio
 import json
