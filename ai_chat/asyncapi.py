@@ -37,9 +37,10 @@ CLIENT_SUMMARIES = {
     "cancel": "Stop the running generation of a conversation.",
     "resume": "Replay a message's frames after `after_index`, then follow it live to its end.",
     "history": "Get a page of a conversation's messages, newest first.",
+    "feedback": "Rate one of your assistant messages (1 to 5) with an optional comment.",
     "ping": "Keep-alive; answered with `pong`.",
 }
-GENERATION = ["conversation", "started", "streaming", "complete", "cancelled"]
+GENERATION = ["conversation", "started", "streaming", "complete", "cancelled", "typing"]
 REPLIES = {
     "auth": ["auth_success", "auth_error"],
     "message": GENERATION,
@@ -48,6 +49,7 @@ REPLIES = {
     "cancel": ["cancelled"],
     "resume": ["streaming", "complete", "cancelled"],
     "history": ["history"],
+    "feedback": ["feedback_saved"],
     "ping": ["pong"],
 }
 CLOSE_CODES = {

@@ -71,6 +71,13 @@ class HistoryFrame(ClientFrame):
     limit: int = Field(default=50, ge=1, le=100)
 
 
+class FeedbackFrame(ClientFrame):
+    type: Literal["feedback"]
+    message_id: uuid.UUID
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=2000)
+
+
 class PingFrame(ClientFrame):
     type: Literal["ping"]
 
@@ -83,10 +90,11 @@ AnyClientFrame = Annotated[
     | CancelFrame
     | ResumeFrame
     | HistoryFrame
+    | FeedbackFrame
     | PingFrame,
     Field(discriminator="type"),
 ]
 CLIENT_FRAME_TYPES = frozenset(
-    {"auth", "message", "refinement", "save", "cancel", "resume", "history", "ping"}
+    {"auth", "message", "refinement", "save", "cancel", "resume", "history", "feedback", "ping"}
 )
 client_frame_adapter: TypeAdapter[Any] = TypeAdapter(AnyClientFrame)

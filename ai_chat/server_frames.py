@@ -215,6 +215,24 @@ class ErrorFrame(ServerFrame):
     )
 
 
+class TypingFrame(ServerFrame):
+    """Tutor chat: the assistant started (`active` true) or stopped answering."""
+
+    type: Literal["typing"]
+    conversation_id: ConversationId
+    message_id: uuid.UUID | None = Field(
+        default=None, description="The answer concerned (absent when a failure ended it)."
+    )
+    active: bool
+
+
+class FeedbackSavedFrame(ServerFrame):
+    """The rating and comment of a `feedback` frame were stored."""
+
+    type: Literal["feedback_saved"]
+    message_id: MessageId
+
+
 class PongFrame(ServerFrame):
     """The answer to `ping`."""
 
@@ -232,6 +250,8 @@ AnyServerFrame = Annotated[
     | CancelledFrame
     | HistoryPageFrame
     | ErrorFrame
+    | TypingFrame
+    | FeedbackSavedFrame
     | PongFrame,
     Field(discriminator="type"),
 ]

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from ai_chat.consumers.chat import ChatConsumer
 from ai_chat.consumers.generation import (
     AssignmentQuestionsConsumer,
     CourseGenerationConsumer,
@@ -14,4 +15,5 @@ websocket_urlpatterns = [
     path("ws/ai/lesson-content/", LessonContentConsumer.as_asgi()),
     path("ws/ai/quiz-questions/", QuizQuestionsConsumer.as_asgi()),
     path("ws/ai/assignment-questions/", AssignmentQuestionsConsumer.as_asgi()),
+    path("ws/ai/chat/", ChatConsumer.as_asgi()),
 ]

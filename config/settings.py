@@ -147,6 +147,9 @@ RATE_LIMIT_MESSAGES_PER_MINUTE = env_int("RATE_LIMIT_MESSAGES_PER_MINUTE", 10, m
 RATE_LIMIT_ANONYMOUS_PER_MINUTE = env_int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 5, minimum=1)
 DAILY_TOKEN_BUDGET = env_int("DAILY_TOKEN_BUDGET", 200_000, minimum=0)
 CHAT_ALLOW_ANONYMOUS = env_bool("CHAT_ALLOW_ANONYMOUS", False)
+# Proxies whose X-Forwarded-For is believed (the anonymous rate limit keys on the client's
+# address). Empty: the peer address is the client; a forwarded header is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 STREAM_LOG_TTL_SECONDS = env_int("STREAM_LOG_TTL_SECONDS", 3600, minimum=60)
 # Each serving process beats this often; one silent for three beats is considered dead and its
 # `streaming` messages are marked `interrupted`.

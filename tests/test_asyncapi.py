@@ -40,6 +40,7 @@ PATHS = {
     "lesson": "/ws/ai/lesson-content/",
     "quiz": "/ws/ai/quiz-questions/",
     "assignment": "/ws/ai/assignment-questions/",
+    "chat": "/ws/ai/chat/",
 }
 REGENERATE = "run `python manage.py asyncapi --write` and commit docs/asyncapi.json"
 
@@ -114,7 +115,7 @@ def test_every_client_frame_is_a_message_of_every_channel(document):
 def test_every_server_frame_is_a_message_of_every_channel(document):
     union = get_args(get_args(server_frames.AnyServerFrame)[0])
     assert set(union) == set(server_frames.SERVER_FRAME_MODELS)
-    assert len(SERVER_FRAME_TYPES) == len(server_frames.SERVER_FRAME_MODELS) == 11
+    assert len(SERVER_FRAME_TYPES) == len(server_frames.SERVER_FRAME_MODELS) == 13
     messages = document["components"]["messages"]
     for frame_type, model in server_frames.SERVER_FRAMES.items():
         message = messages[f"server.{frame_type}"]
@@ -364,7 +365,14 @@ async def test_every_server_frame_the_consumer_sends_validates(
     assert (await slow.recv())["code"] == "auth_timeout"
     assert await slow.closed_with() == CloseCode.AUTH_TIMEOUT
 
-    seen = {f["type"] for s in (course, anonymous, slow) for f in s.frames}
+    # The tutor chat: typing state around an answer, and feedback on it.
+    chat = await sockets("chat", user)
+    await chat.send(type="message", content="What is a loop?")
+    answer = (await chat.until("complete"))[-1]
+    await chat.send(type="feedback", message_id=answer["message_id"], rating=4)
+    assert (await chat.recv())["type"] == "feedback_saved"
+
+    seen = {f["type"] for s in (course, anonymous, slow, chat) for f in s.frames}
     assert seen == SERVER_FRAME_TYPES
 
 

@@ -42,6 +42,7 @@ from ai_chat.protocol import (
     CancelFrame,
     ClientFrame,
     CloseCode,
+    FeedbackFrame,
     HistoryFrame,
     MessageFrame,
     PingFrame,
@@ -53,14 +54,19 @@ from ai_chat.protocol import (
 from ai_chat.services.conversations import (
     conversation_get_for_user,
     conversation_history,
+    feedback_record,
     message_get_for_user,
 )
+from ai_chat.services.generation import GenerationJob
 from ai_chat.services.runtime import Runtime, get_runtime
 from ai_chat.services.saving import result_save
 from ai_chat.services.turns import turn_prepare
 from ai_chat.services.workers import WORKER_ID
 
 logger = logging.getLogger(__name__)
+
+# What an anonymous client may send where anonymous use is allowed.
+ANONYMOUS_FRAMES = (MessageFrame, RefinementFrame, CancelFrame, ResumeFrame, HistoryFrame)
 
 # Told to a connection closed with 4429: by then another of the user's sockets may have closed.
 CONNECTION_RETRY_AFTER = 5
@@ -85,7 +91,7 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
         session_user = self.scope.get("user")
         if session_user is not None and session_user.is_authenticated and session_user.is_active:
             await self._sign_in(session_user, expires_at=None, request_id=None)
-        else:
+        elif not self.anonymous_allowed():
             self.auth_deadline = asyncio.get_running_loop().create_task(self._auth_timeout())
 
     async def disconnect(self, code: int) -> None:
@@ -132,6 +138,8 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
             raise InvalidFrame("The frame is not valid JSON.") from None
         if not isinstance(raw, dict):
             raise InvalidFrame("The frame must be a JSON object.")
+        if "\\u" in text_data and not _utf8_encodable(raw):  # an unpaired \ud800 escape
+            raise InvalidFrame("The frame holds an unpaired surrogate escape; it is not Unicode.")
         return raw
 
     def _validate(self, raw: dict[str, Any]) -> ClientFrame:
@@ -164,6 +172,8 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
         if isinstance(frame, PingFrame):
             return await self._send({"type": "pong"}, rid)
         if self.user is None:
+            if self.anonymous_allowed() and isinstance(frame, ANONYMOUS_FRAMES):
+                return await self._dispatch_anonymous(frame)
             raise AuthFailed("auth_required", "Send an `auth` frame first.")
         if self.token_expires_at is not None and datetime.now(tz=UTC) >= self.token_expires_at:
             raise TokenExpired()
@@ -179,7 +189,16 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
             return await self._resume(frame)
         if isinstance(frame, HistoryFrame):
             return await self._history(frame)
+        if isinstance(frame, FeedbackFrame):
+            return await self._feedback(frame)
         raise UnknownType()
+
+    def anonymous_allowed(self) -> bool:
+        """Whether frames may be served without signing in (the tutor chat, where allowed)."""
+        return False
+
+    async def _dispatch_anonymous(self, frame: ClientFrame) -> None:
+        raise AuthFailed("auth_required", "Send an `auth` frame first.")
 
     # --- authentication -------------------------------------------------------------------
 
@@ -233,28 +252,25 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
             model=self.runtime.agent.model,
             worker=WORKER_ID,
         )
-        job, rid = prepared.job, frame.request_id
-        conversation = prepared.conversation
-        await self._send(
-            {
-                "type": "conversation",
-                "conversation_id": job.conversation_id,
-                "kind": conversation.kind,
-                "created": prepared.created,
-                "title": conversation.title,
-            },
-            rid,
+        await self._start(
+            prepared.job,
+            created=prepared.created,
+            title=prepared.conversation.title,
+            request_id=frame.request_id,
         )
+
+    async def _start(
+        self, job: GenerationJob, *, created: bool, title: str, request_id: str | None
+    ) -> None:
+        """Announce a prepared generation, start it, and follow it on this socket."""
+        ids = {"conversation_id": job.conversation_id}
         await self._send(
-            {
-                "type": "started",
-                "conversation_id": job.conversation_id,
-                "message_id": job.message_id,
-            },
-            rid,
+            {"type": "conversation", **ids, "kind": self.kind, "created": created, "title": title},
+            request_id,
         )
+        await self._send({"type": "started", **ids, "message_id": job.message_id}, request_id)
         self.runtime.runner.start(job)
-        self._follow(job.message_id, after_index=-1, request_id=rid)
+        self._follow(job.message_id, after_index=-1, request_id=request_id)
 
     async def _check_rate(self) -> None:
         retry_after = await self.runtime.rate.hit(
@@ -283,11 +299,26 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
             async for frame in self.runtime.hub.follow(
                 message_id, after_index=after_index, fallback=fallback
             ):
-                await self._send(frame, request_id)
+                await self._relay_frame(frame, request_id)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("relaying %s failed", message_id)
+
+    async def _relay_frame(self, frame: dict[str, Any], request_id: str | None) -> None:
+        """Send one frame of a followed generation (subclasses add to it)."""
+        await self._send(frame, request_id)
+
+    async def _feedback(self, frame: FeedbackFrame) -> None:
+        await database_sync_to_async(feedback_record)(
+            user=self.user,
+            message_id=frame.message_id,
+            rating=frame.rating,
+            comment=frame.comment,
+        )
+        await self._send(
+            {"type": "feedback_saved", "message_id": str(frame.message_id)}, frame.request_id
+        )
 
     async def _save(self, frame: SaveFrame) -> None:
         def save() -> Any:
@@ -362,6 +393,15 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
 def _request_id(raw: dict[str, Any]) -> str | None:
     value = raw.get("request_id")
     return value if isinstance(value, str) and len(value) <= MAX_REQUEST_ID else None
+
+
+def _utf8_encodable(raw: dict[str, Any]) -> bool:
+    """Whether the parsed frame can be echoed back as UTF-8 (no lone surrogates in it)."""
+    try:
+        json.dumps(raw, ensure_ascii=False).encode()
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return False
+    return True
 
 
 def _refuse_constant(name: str) -> None:

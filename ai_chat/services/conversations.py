@@ -13,7 +13,7 @@ from django.utils import timezone
 from ai_chat.agent.base import Turn, Usage
 from ai_chat.exceptions import Busy, NotFound
 from ai_chat.kinds.base import Target
-from ai_chat.models import AIConversation, AIMessage
+from ai_chat.models import AIConversation, AIFeedback, AIMessage
 
 
 def conversation_get_for_user(
@@ -222,3 +222,18 @@ def conversations_purge(*, older_than_days: int) -> int:
     count = stale.count()
     stale.delete()
     return count
+
+
+def feedback_record(
+    *, user: User, message_id: uuid.UUID | str, rating: int, comment: str
+) -> AIFeedback:
+    """Rate one of the user's assistant messages; rating again replaces the earlier rating."""
+    message = AIMessage.objects.filter(
+        pk=message_id, role=AIMessage.Role.ASSISTANT, conversation__user=user
+    ).first()
+    if message is None:
+        raise NotFound("Message not found.")
+    feedback, _ = AIFeedback.objects.update_or_create(
+        message=message, user=user, defaults={"rating": rating, "comment": comment}
+    )
+    return feedback

@@ -56,6 +56,8 @@ class GenerationJob:
     context: ContextSchema
     request: GenerationRequest
     reservation: quota.Reservation | None = None
+    # Anonymous tutor chats are not kept: nothing of them reaches the database.
+    persist: bool = True
     started_at: float = field(default_factory=time.monotonic)
 
 
@@ -286,6 +288,8 @@ class GenerationRunner:
     def _record_success(
         self, job: GenerationJob, attempt: _Attempt, data: dict[str, Any], usage: Usage
     ) -> None:
+        if not job.persist:
+            return
         message_finish(
             message_id=uuid.UUID(job.message_id),
             status=AIMessage.Status.COMPLETED,
@@ -310,6 +314,8 @@ class GenerationRunner:
         error_code: str,
         error: str,
     ) -> None:
+        if not job.persist:
+            return
         message_finish(
             message_id=uuid.UUID(job.message_id),
             status=status,

@@ -1,18 +1,36 @@
-"""Drive the consumers with `WebsocketCommunicator`, signed in through the session path."""
+"""Drive the consumers with `WebsocketCommunicator`, signed in through the session path.
+
+The `connect` fixture opens clients on the test's event loop and, at teardown, disconnects them
+and shuts down that loop's `Runtime` (running generations are cancelled and recorded) before
+the database is flushed. The Firebase and Gemini fakes' fixtures are bound here for every
+consumer test module.
+"""
 
 import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.db.backends import utils as db_utils
 
+from ai_chat.services import runtime as runtime_module
 from config.asgi import application
+from tests.fakes.firebase import firebase, firebase_server  # noqa: F401
+from tests.fakes.gemini_server import gemini_server  # noqa: F401
 
 PATHS = {
     "course": "/ws/ai/course-generation/",
     "lesson": "/ws/ai/lesson-content/",
     "quiz": "/ws/ai/quiz-questions/",
     "assignment": "/ws/ai/assignment-questions/",
+    "chat": "/ws/ai/chat/",
 }
+ORIGIN = [(b"origin", b"http://127.0.0.1")]
+FINAL_TYPES = ("complete", "cancelled", "error")
 
 
 @pytest.fixture(autouse=True)
@@ -22,19 +40,39 @@ def fast_offline(settings):
     settings.OFFLINE_CHUNK_SIZE = 200
 
 
+@pytest.fixture
+def slow_offline(settings):
+    """A paced offline stream: about 40 chunks, 25 ms apart (a second in all)."""
+    settings.OFFLINE_CHUNK_DELAY_MS = 25
+    settings.OFFLINE_CHUNK_SIZE = 60
+
+
 class Client:
     """A WebSocket client of one endpoint, with helpers that read frames until a condition."""
 
     def __init__(self, communicator: WebsocketCommunicator) -> None:
         self.ws = communicator
+        self._pings = 0
 
-    async def send(self, **frame):
+    async def send(self, **frame: Any) -> None:
         await self.ws.send_json_to(frame)
 
-    async def recv(self, timeout: float = 5):
+    async def send_text(self, text: str) -> None:
+        """Any text frame, the empty one included."""
+        await self.ws.send_input({"type": "websocket.receive", "text": text})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.ws.send_input({"type": "websocket.receive", "bytes": data})
+
+    async def recv(self, timeout: float = 5) -> dict[str, Any]:
         return await self.ws.receive_json_from(timeout=timeout)
 
-    async def until(self, *types: str, timeout: float = 10) -> list[dict]:
+    async def request(self, timeout: float = 5, **frame: Any) -> dict[str, Any]:
+        """Send a frame and return the next frame received."""
+        await self.send(**frame)
+        return await self.recv(timeout)
+
+    async def until(self, *types: str, timeout: float = 10) -> list[dict[str, Any]]:
         """Frames received up to and including the first one of `types`."""
         frames = []
         async with asyncio.timeout(timeout):
@@ -44,33 +82,126 @@ class Client:
                 if frame["type"] in types:
                     return frames
 
-    async def close(self):
+    async def generate(
+        self, content: str = "Intro to Java", timeout: float = 10, **fields: Any
+    ) -> list[dict[str, Any]]:
+        """Send a `message` and return its frames up to the final one."""
+        await self.send(type="message", content=content, **fields)
+        return await self.until(*FINAL_TYPES, timeout=timeout)
+
+    async def error(self, timeout: float = 5, **frame: Any) -> dict[str, Any]:
+        """Send a frame that must be refused; return the `error` frame."""
+        answer = await self.request(timeout, **frame)
+        assert answer["type"] == "error", answer
+        return answer
+
+    async def assert_open(self) -> None:
+        """The connection is open and answering: a `ping` gets its `pong`."""
+        self._pings += 1
+        rid = f"ping-{self._pings}"
+        await self.send(type="ping", request_id=rid)
+        frames = await self.until("pong")
+        assert frames[-1] == {"type": "pong", "request_id": rid}
+        # Only frames of a generation this socket follows may come before it.
+        assert all(f["type"] in ("streaming", *FINAL_TYPES) for f in frames[:-1]), frames
+
+    async def closed_with(self, timeout: float = 5) -> tuple[list[dict[str, Any]], int]:
+        """Frames received before the server closed the socket, and the close code."""
+        frames = []
+        async with asyncio.timeout(timeout):
+            while True:
+                output = await self.ws.receive_output(timeout)
+                if output["type"] == "websocket.close":
+                    return frames, output.get("code", 1000)
+                frames.append(json.loads(output["text"]))
+
+    async def nothing(self, timeout: float = 0.1) -> bool:
+        return await self.ws.receive_nothing(timeout)
+
+    async def close(self) -> None:
         await self.ws.disconnect()
 
 
-async def open_client(kind: str, user=None, *, headers=None) -> Client:
-    communicator = WebsocketCommunicator(
-        application, PATHS[kind], headers=headers or [(b"origin", b"http://127.0.0.1")]
-    )
+async def open_client(
+    kind: str, user: Any = None, *, headers: Any = None, expect_auth: bool = True
+) -> Client:
+    communicator = WebsocketCommunicator(application, PATHS[kind], headers=headers or ORIGIN)
     if user is not None:
         # The session path: AuthMiddlewareStack would put this user in the scope.
         communicator.scope["user"] = user
     connected, _ = await communicator.connect()
     assert connected
     client = Client(communicator)
-    if user is not None:
+    if user is not None and expect_auth:
         frame = await client.recv()
         assert frame["type"] == "auth_success", frame
     return client
 
 
-@pytest.fixture
-def connect():
-    clients = []
+async def shutdown_runtime() -> None:
+    """Stop this loop's runtime: cancel its generations and background tasks, and wait."""
+    runtime = runtime_module._runtimes.pop(asyncio.get_running_loop(), None)
+    if isinstance(runtime, asyncio.Future):
+        runtime = await runtime if not runtime.cancelled() else None
+    if runtime is None:
+        return
+    await runtime.aclose()
+    await asyncio.gather(*runtime._tasks, return_exceptions=True)
 
-    async def make(kind: str = "course", user=None, **kwargs) -> Client:
+
+@pytest.fixture
+async def connect():
+    """`await connect(kind, user)`: a client, closed (with the runtime) after the test."""
+    clients: list[Client] = []
+
+    async def make(kind: str = "course", user: Any = None, **kwargs: Any) -> Client:
         client = await open_client(kind, user, **kwargs)
         clients.append(client)
         return client
 
     yield make
+    for client in clients:
+        with contextlib.suppress(Exception):
+            await client.close()
+    await shutdown_runtime()
+
+
+def streaming(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [f for f in frames if f["type"] == "streaming"]
+
+
+class QueryCounter:
+    """Counts SQL statements executed on any thread (the ORM runs in worker threads)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self._lock = threading.Lock()
+
+    def record(self, sql: str) -> None:
+        with self._lock:
+            self.statements.append(sql)
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.statements = []
+
+
+@pytest.fixture
+def count_queries(monkeypatch: pytest.MonkeyPatch) -> Callable[[], QueryCounter]:
+    """Install a cross-thread SQL counter (every `execute` and `executemany` of any cursor)."""
+
+    def install() -> QueryCounter:
+        counter = QueryCounter()
+        original = db_utils.CursorWrapper._execute_with_wrappers
+
+        def counted(self: Any, sql: str, params: Any, many: bool, executor: Any) -> Any:
+            counter.record(sql)
+            return original(self, sql, params, many, executor)
+
+        monkeypatch.setattr(db_utils.CursorWrapper, "_execute_with_wrappers", counted)
+        return counter
+
+    return install

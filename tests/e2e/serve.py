@@ -32,7 +32,7 @@ def main() -> None:
 
         CommandLineInterface().run(
             [
-                "-b", "127.0.0.1", "-p", port, "--proxy-headers",
+                "-b", "127.0.0.1", "-p", port,
                 "--websocket-max-message-size", str(settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE),
                 "--websocket-max-frame-size", str(settings.DAPHNE_WEBSOCKET_MAX_FRAME_SIZE),
                 "config.asgi:application",

@@ -1,0 +1,127 @@
+"""The tutor chat: markdown answers, typing state, feedback, and anonymous use where allowed."""
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from ai_chat.models import AIConversation, AIFeedback
+from config.asgi import application
+from tests.consumers.conftest import Client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHAT = "/ws/ai/chat/"
+
+
+async def _anonymous(settings, client_ip="10.0.0.1", headers=()):
+    communicator = WebsocketCommunicator(
+        application, CHAT, headers=[(b"origin", b"http://127.0.0.1"), *headers]
+    )
+    communicator.scope["client"] = (client_ip, 5000)
+    connected, _ = await communicator.connect()
+    assert connected
+    return Client(communicator)
+
+
+async def test_signed_in_chat_streams_markdown_with_typing_state(connect, user):
+    """A tutor answer streams as text, bracketed by typing on and typing off."""
+    client = await connect("chat", user)
+    await client.send(type="message", content="What is a loop?", request_id="q")
+    frames = await client.until("complete", "error")
+    types = [f["type"] for f in frames]
+    assert types[:3] == ["conversation", "started", "typing"]
+    assert frames[2]["active"] is True
+    assert types[-2:] == ["typing", "complete"] and frames[-2]["active"] is False
+    text = "".join(f["chunk"] for f in frames if f["type"] == "streaming")
+    assert frames[-1]["data"] == {"text": text} and "Placeholder" in text
+    assert await AIConversation.objects.filter(user=user, kind="chat").acount() == 1
+    await client.close()
+
+
+async def test_feedback_on_an_answer_is_stored_once_per_user(connect, user):
+    """Rating an answer stores it; rating again replaces the first rating."""
+    client = await connect("chat", user)
+    await client.send(type="message", content="Explain recursion")
+    done = (await client.until("complete"))[-1]
+    for rating in (2, 5):
+        await client.send(
+            type="feedback", message_id=done["message_id"], rating=rating, comment="ok"
+        )
+        assert (await client.recv())["type"] == "feedback_saved"
+    feedback = await AIFeedback.objects.aget(message_id=done["message_id"])
+    assert feedback.rating == 5 and feedback.comment == "ok"
+    await client.close()
+
+
+async def test_feedback_on_another_users_answer_is_not_found(connect, user, other_user):
+    """Nobody can rate someone else's answer, nor learn that it exists."""
+    client = await connect("chat", user)
+    await client.send(type="message", content="Explain recursion")
+    done = (await client.until("complete"))[-1]
+    other = await connect("chat", other_user)
+    await other.send(type="feedback", message_id=done["message_id"], rating=1)
+    assert (await other.recv())["code"] == "not_found"
+    await client.close()
+    await other.close()
+
+
+async def test_anonymous_chat_is_refused_unless_settings_allow_it(settings):
+    """By default an anonymous client must sign in before asking."""
+    settings.CHAT_ALLOW_ANONYMOUS = False
+    client = await _anonymous(settings)
+    await client.send(type="message", content="Hi")
+    frame = await client.recv()
+    assert frame["type"] == "auth_error" and frame["code"] == "auth_required"
+
+
+async def test_anonymous_chat_answers_and_stores_nothing(settings):
+    """Where allowed, an anonymous client gets answers, history and nothing in the database."""
+    settings.CHAT_ALLOW_ANONYMOUS = True
+    client = await _anonymous(settings)
+    await client.send(type="message", content="What is a variable?")
+    frames = await client.until("complete")
+    conversation_id = frames[0]["conversation_id"]
+    await client.send(type="message", content="And a constant?", conversation_id=conversation_id)
+    assert (await client.until("complete"))[0]["created"] is False
+    await client.send(type="history", conversation_id=conversation_id, limit=3)
+    page = await client.recv()
+    assert [m["role"] for m in page["messages"]] == ["assistant", "user", "assistant"]
+    assert page["has_more"] is True and page["messages"][0]["status"] == "completed"
+    assert await AIConversation.objects.acount() == 0
+    await client.close()
+
+
+async def test_anonymous_chat_cannot_ground_on_a_course(settings, course):
+    """Grounding reads a course, which an anonymous client may not see."""
+    settings.CHAT_ALLOW_ANONYMOUS = True
+    client = await _anonymous(settings)
+    await client.send(type="message", content="Explain", context={"course_id": course.pk})
+    frame = await client.recv()
+    assert frame["code"] == "invalid_message"
+    await client.close()
+
+
+async def test_anonymous_rate_limit_keys_on_the_peer_not_a_forwarded_header(settings):
+    """A spoofed X-Forwarded-For does not buy an anonymous client more messages."""
+    settings.CHAT_ALLOW_ANONYMOUS = True
+    settings.RATE_LIMIT_ANONYMOUS_PER_MINUTE = 2
+    codes = []
+    for n in range(3):
+        client = await _anonymous(settings, headers=[(b"x-forwarded-for", f"192.0.2.{n}".encode())])
+        await client.send(type="message", content="Hi")
+        codes.append((await client.recv())["type"])
+        await client.close()
+    assert codes == ["conversation", "conversation", "error"]
+
+
+async def test_trusted_proxy_forwarded_address_is_the_key(settings):
+    """Behind a trusted proxy, each forwarded client has its own anonymous limit."""
+    settings.CHAT_ALLOW_ANONYMOUS = True
+    settings.RATE_LIMIT_ANONYMOUS_PER_MINUTE = 1
+    settings.TRUSTED_PROXIES = ["10.9.9.9"]
+    for n in range(3):
+        client = await _anonymous(
+            settings, "10.9.9.9", headers=[(b"x-forwarded-for", f"198.51.100.{n}".encode())]
+        )
+        await client.send(type="message", content="Hi")
+        assert (await client.recv())["type"] == "conversation"
+        await client.close()
