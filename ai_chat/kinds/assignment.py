@@ -3,29 +3,23 @@
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, User
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field
 
 from ai_chat.exceptions import NotFound
 from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target
+from ai_chat.kinds.batch import BatchContext, BatchResult
 from assessments.selectors import assignment_get_editable
 from assessments.services import assignment_add_questions
 
 AssignmentType = Literal["short_answer", "essay", "coding", "project"]
 
 
-class AssignmentContext(ContextSchema):
+class AssignmentContext(BatchContext):
     assignment_id: int = Field(ge=1)
     question_count: int = Field(default=3, ge=1, le=20)
     question_types: list[AssignmentType] = Field(
         default_factory=lambda: list[AssignmentType](["short_answer"]), min_length=1
     )
-
-    @field_validator("question_types")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("question types must not repeat")
-        return value
 
 
 class RubricItem(Schema):
@@ -41,22 +35,8 @@ class AssignmentQuestionResult(Schema):
     sample_answer: str = Field(default="", max_length=20000)
 
 
-class AssignmentResult(Schema):
+class AssignmentResult(BatchResult):
     questions: list[AssignmentQuestionResult] = Field(min_length=1, max_length=20)
-
-    @model_validator(mode="after")
-    def _matches_request(self, info: ValidationInfo) -> "AssignmentResult":
-        request = (info.context or {}).get("request")
-        if isinstance(request, AssignmentContext):
-            if len(self.questions) != request.question_count:
-                count = len(self.questions)
-                raise ValueError(
-                    f"expected exactly {request.question_count} questions, got {count}"
-                )
-            wrong = {q.type for q in self.questions} - set(request.question_types)
-            if wrong:
-                raise ValueError(f"question types not requested: {sorted(wrong)}")
-        return self
 
 
 class AssignmentKind(Kind):

@@ -3,10 +3,11 @@
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser, User
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from ai_chat.exceptions import NotFound
 from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target
+from ai_chat.kinds.batch import BatchContext, BatchResult
 from assessments.services import quiz_add_questions
 from lessons.selectors import lesson_get_editable
 
@@ -14,20 +15,13 @@ QuizType = Literal["multiple_choice", "true_false", "short_answer"]
 TRUE_FALSE_OPTIONS = ["True", "False"]
 
 
-class QuizContext(ContextSchema):
+class QuizContext(BatchContext):
     lesson_id: int = Field(ge=1)
     question_count: int = Field(default=5, ge=1, le=50)
     question_types: list[QuizType] = Field(
         default_factory=lambda: list[QuizType](["multiple_choice"]), min_length=1
     )
     difficulty: Literal["easy", "medium", "hard"] | None = None
-
-    @field_validator("question_types")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("question types must not repeat")
-        return value
 
 
 class QuizQuestionResult(Schema):
@@ -53,22 +47,8 @@ class QuizQuestionResult(Schema):
         return self
 
 
-class QuizResult(Schema):
+class QuizResult(BatchResult):
     questions: list[QuizQuestionResult] = Field(min_length=1, max_length=50)
-
-    @model_validator(mode="after")
-    def _matches_request(self, info: ValidationInfo) -> "QuizResult":
-        request = (info.context or {}).get("request")
-        if isinstance(request, QuizContext):
-            if len(self.questions) != request.question_count:
-                count = len(self.questions)
-                raise ValueError(
-                    f"expected exactly {request.question_count} questions, got {count}"
-                )
-            wrong = {q.type for q in self.questions} - set(request.question_types)
-            if wrong:
-                raise ValueError(f"question types not requested: {sorted(wrong)}")
-        return self
 
 
 class QuizKind(Kind):
