@@ -1,0 +1,11 @@
+"""The playground, and static files under DEBUG (daphne, unlike runserver, serves none)."""
+
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+from django.urls import path
+
+from ai_chat import views
+
+urlpatterns = [
+    path("", views.playground, name="playground"),
+    *staticfiles_urlpatterns(),
+]

@@ -1,0 +1,56 @@
+"""The playground page at `/`: staff only, a plain template around a static ES module."""
+
+import json
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_user_gets_the_page_with_the_client_module(client, staff_user):
+    """A signed-in staff user gets the page, which loads the static playground and client."""
+    client.force_login(staff_user)
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'type="module"' in html
+    assert "/static/ai_chat/playground.js" in html
+    assert "/static/ai_chat/lectern-client.js" in html
+    assert "/static/ai_chat/playground.css" in html
+
+
+def test_page_lists_the_four_generation_endpoints_with_example_contexts(
+    client, staff_user, lesson, assignment
+):
+    """Each endpoint comes with a prompt and a context the server would accept."""
+    client.force_login(staff_user)
+    html = client.get("/").content.decode()
+    raw = re.search(r'<script id="endpoints" type="application/json">(.*?)</script>', html, re.S)
+    endpoints = {e["kind"]: e for e in json.loads(raw.group(1))}
+    assert list(endpoints) == ["course", "lesson", "quiz", "assignment"]
+    assert endpoints["course"]["path"] == "/ws/ai/course-generation/"
+    assert endpoints["course"]["context"]["age_range"] == "8-12"
+    assert endpoints["lesson"]["context"] == {"lesson_id": lesson.pk}
+    assert endpoints["quiz"]["context"]["lesson_id"] == lesson.pk
+    assert endpoints["assignment"]["context"]["assignment_id"] == assignment.pk
+
+
+def test_page_uses_no_cdn(client, staff_user):
+    """Everything is served from this site: the machine may have no internet."""
+    client.force_login(staff_user)
+    html = client.get("/").content.decode()
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_anonymous_user_is_redirected_to_sign_in(client):
+    """An anonymous visitor goes to the sign-in page, and comes back to `/` after."""
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"
+
+
+def test_signed_in_user_who_is_not_staff_is_refused(client, user):
+    """A signed-in learner or instructor without staff status gets 403."""
+    client.force_login(user)
+    assert client.get("/").status_code == 403
