@@ -213,6 +213,9 @@ class ErrorFrame(ServerFrame):
     conversation_id: uuid.UUID | None = Field(
         default=None, description="The conversation concerned, where it applies."
     )
+    message_id: uuid.UUID | None = Field(
+        default=None, description="The assistant message whose generation this error ended."
+    )
 
 
 class TypingFrame(ServerFrame):

@@ -67,6 +67,7 @@ logger = logging.getLogger(__name__)
 
 # What an anonymous client may send where anonymous use is allowed.
 ANONYMOUS_FRAMES = (MessageFrame, RefinementFrame, CancelFrame, ResumeFrame, HistoryFrame)
+# Before signing in, only `auth` is accepted (PROTOCOL.md: any other frame first closes 4401).
 
 # Told to a connection closed with 4429: by then another of the user's sockets may have closed.
 CONNECTION_RETRY_AFTER = 5
@@ -169,7 +170,7 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
         rid = frame.request_id
         if isinstance(frame, AuthFrame):
             return await self._authenticate(frame)
-        if isinstance(frame, PingFrame):
+        if isinstance(frame, PingFrame) and (self.user is not None or self.anonymous_allowed()):
             return await self._send({"type": "pong"}, rid)
         if self.user is None:
             if self.anonymous_allowed() and isinstance(frame, ANONYMOUS_FRAMES):

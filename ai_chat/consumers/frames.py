@@ -62,5 +62,5 @@ def replay_frames(message_id: str) -> list[dict[str, Any]]:
         error = error_class_for(code)(
             message.error or "The generation failed.", conversation_id=ids["conversation_id"]
         )
-        frames.append(error.to_frame())
+        frames.append({**error.to_frame(), "message_id": ids["message_id"]})
     return frames

@@ -184,7 +184,10 @@ class GenerationRunner:
                     error.message,
                 )
             )
-            await self.hub.publish(job.message_id, error.to_frame())
+            # `message_id` tells this generation's end apart from other errors of the conversation.
+            await self.hub.publish(
+                job.message_id, {**error.to_frame(), "message_id": job.message_id}
+            )
 
     async def _attempt(
         self,
