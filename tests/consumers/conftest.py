@@ -129,7 +129,8 @@ async def open_client(
     if user is not None:
         # The session path: AuthMiddlewareStack would put this user in the scope.
         communicator.scope["user"] = user
-    connected, _ = await communicator.connect()
+    # Generous: the first connection of a loop builds its runtime (and provider) first.
+    connected, _ = await communicator.connect(timeout=10)
     assert connected
     client = Client(communicator)
     if user is not None and expect_auth:

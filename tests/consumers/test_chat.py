@@ -125,3 +125,32 @@ async def test_trusted_proxy_forwarded_address_is_the_key(settings):
         await client.send(type="message", content="Hi")
         assert (await client.recv())["type"] == "conversation"
         await client.close()
+
+
+async def test_chat_is_grounded_in_a_lesson_the_learner_is_enrolled_in(connect, lesson, make_user):
+    """An enrolled learner's question carries the lesson's content to the model."""
+    from channels.db import database_sync_to_async
+
+    from ai_chat.models import AIMessage
+    from learning.models import Enrollment
+
+    learner = await database_sync_to_async(make_user)("lea")
+    lesson.content = "A variable is a named box."
+    await lesson.asave()
+    await Enrollment.objects.acreate(learner=learner, course_id=lesson.course_id)
+    client = await connect("chat", learner)
+    await client.send(type="message", content="What is a box?", context={"lesson_id": lesson.pk})
+    assert (await client.until("complete"))[-1]["type"] == "complete"
+    question = await AIMessage.objects.aget(role="user")
+    assert "A variable is a named box." in question.prompt and "What is a box?" in question.prompt
+    await client.close()
+
+
+async def test_chat_about_a_course_the_user_may_not_view_is_not_found(connect, course, other_user):
+    """A course the user neither owns nor is enrolled in is not found, and not revealed."""
+    client = await connect("chat", other_user)
+    await client.send(type="message", content="Explain", context={"course_id": course.pk})
+    assert (await client.recv())["code"] == "not_found"
+    await client.send(type="message", content="Explain", context={"course_id": 999_999})
+    assert (await client.recv())["code"] == "not_found"
+    await client.close()
