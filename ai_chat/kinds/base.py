@@ -22,7 +22,7 @@ class Schema(BaseModel):
 class ContextSchema(BaseModel):
     """Base of context schemas: unknown fields are the client's mistake and are refused."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import transaction
 from pydantic_core import from_json
 
 from ai_chat.agent.base import (
@@ -288,6 +289,7 @@ class GenerationRunner:
     def _latency_ms(self, job: GenerationJob) -> int:
         return int((time.monotonic() - job.started_at) * 1000)
 
+    @transaction.atomic  # the message and the budget settle together, or not at all
     def _record_success(
         self, job: GenerationJob, attempt: _Attempt, data: dict[str, Any], usage: Usage
     ) -> None:
@@ -308,6 +310,7 @@ class GenerationRunner:
                 used_tokens=usage.input_tokens + usage.output_tokens,
             )
 
+    @transaction.atomic
     def _record_end(
         self,
         job: GenerationJob,

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 
@@ -65,16 +66,18 @@ def turn_prepare(
         prompt = kind.build_refinement(content=content, context=parsed_context)
     else:
         prompt = kind.build_prompt(content=content, context=parsed_context, target=target)
-    running = AIMessage.objects.filter(
-        conversation__user=user, status=AIMessage.Status.STREAMING
-    ).count()
-    if running >= settings.MAX_CONCURRENT_GENERATIONS:
-        raise Busy(
-            f"You already have {running} generations running; wait for one to finish.",
-            conversation_id=str(conversation.pk) if conversation else None,
-        )
     context_data = parsed_context.model_dump(mode="json")
     with transaction.atomic():
+        # The user's row is the lock that makes count-then-insert safe across processes.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        running = AIMessage.objects.filter(
+            conversation__user=user, status=AIMessage.Status.STREAMING
+        ).count()
+        if running >= settings.MAX_CONCURRENT_GENERATIONS:
+            raise Busy(
+                f"You already have {running} generations running; wait for one to finish.",
+                conversation_id=str(conversation.pk) if conversation else None,
+            )
         created = conversation is None
         if conversation is None:
             conversation = conversation_create(

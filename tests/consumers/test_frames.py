@@ -261,3 +261,13 @@ async def test_paired_surrogate_escape_is_an_ordinary_character(client):
     output = await client.ws.receive_output(5)
     assert json.loads(output["text"]) == {"type": "pong", "request_id": "\U0001f600"}
     output["text"].encode("utf-8")
+
+
+@pytest.mark.parametrize("value", ["1", 2.0, True, " 3 "])
+async def test_a_number_field_refuses_values_that_only_look_like_numbers(connect, user, value):
+    """Strict frames: "1", 2.0, true or " 3 " for an integer field is invalid_message."""
+    client = await connect("course", user)
+    await client.send(type="history", conversation_id=str(uuid.uuid4()), limit=value)
+    frame = await client.recv()
+    assert frame["code"] == "invalid_message" and frame["details"][0]["field"] == "limit"
+    await client.close()
