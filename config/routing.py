@@ -9,6 +9,7 @@ from ai_chat.consumers.generation import (
     LessonContentConsumer,
     QuizQuestionsConsumer,
 )
+from realtime.consumers import EventsConsumer
 
 websocket_urlpatterns = [
     path("ws/ai/course-generation/", CourseGenerationConsumer.as_asgi()),
@@ -16,4 +17,5 @@ websocket_urlpatterns = [
     path("ws/ai/quiz-questions/", QuizQuestionsConsumer.as_asgi()),
     path("ws/ai/assignment-questions/", AssignmentQuestionsConsumer.as_asgi()),
     path("ws/ai/chat/", ChatConsumer.as_asgi()),
+    path("ws/events/", EventsConsumer.as_asgi()),
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import ImproperlyConfiguredEnv, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,9 +33,13 @@ INSTALLED_APPS = [
     "lessons",
     "assessments",
     "ai_chat",
+    "learning",
+    "realtime",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "ops.middleware.RequestReferenceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,14 +158,45 @@ STREAM_LOG_TTL_SECONDS = env_int("STREAM_LOG_TTL_SECONDS", 3600, minimum=60)
 # Each serving process beats this often; one silent for three beats is considered dead and its
 # `streaming` messages are marked `interrupted`.
 WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 10.0)
+# Presence entries live three beats and every process sweeps every beat, so a viewer on a
+# killed process leaves within about four beats.
+PRESENCE_HEARTBEAT_SECONDS = env_float("PRESENCE_HEARTBEAT_SECONDS", 10.0)
+
+# /metrics without a staff session: these addresses or networks (the Prometheus servers).
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+# Each /healthz check gives up after this long (the endpoint answers 503 then).
+HEALTHZ_TIMEOUT_SECONDS = env_float("HEALTHZ_TIMEOUT_SECONDS", 2.0)
+
+# `json`: one JSON object per line (ops.logging.JsonFormatter); `plain`: for a terminal. Every
+# handler adds the request reference (`ref`) and removes secrets (docs/monitoring.md).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json").lower()
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfiguredEnv(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_ref": {"()": "ops.logging.RequestRefFilter"},
+        "redact_secrets": {"()": "ops.logging.RedactSecretsFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(ref)s] %(message)s"},
+        "json": {"()": "ops.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_ref", "redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own handlers (its console and mail_admins, django.server's) are replaced:
+        # every record goes through the console handler above, formatted and redacted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # httpx logs request URLs; the Gemini key travels in a header, but keep it quiet.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},

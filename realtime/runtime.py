@@ -1,0 +1,122 @@
+"""What a serving process holds for realtime rooms, per event loop: presence and its heartbeat.
+
+With Redis, every `PRESENCE_HEARTBEAT_SECONDS` (default 10) the process renews its own
+connections and sweeps every room for connections nobody renewed within three beats (a killed
+process); the users who left are announced with `presence` `delete`. So a viewer held by a
+dead process leaves within about four beats.
+"""
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Iterable
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from realtime.clients import aclose_async_redis, async_redis, redis_errors
+from realtime.presence import Changes, LocalPresence, RedisPresence
+from realtime.publish import apublish_event
+from realtime.rooms import parse_room
+from realtime.snapshots import lesson_instructors, user_names
+
+logger = logging.getLogger(__name__)
+
+
+def heartbeat_seconds() -> float:
+    return max(float(settings.PRESENCE_HEARTBEAT_SECONDS), 0.1)
+
+
+class RealtimeRuntime:
+    def __init__(self) -> None:
+        redis = async_redis()
+        self.presence: LocalPresence | RedisPresence
+        self._task: asyncio.Task[None] | None = None
+        if redis is None:
+            self.presence = LocalPresence()
+        else:
+            self.presence = RedisPresence(redis, ttl=3 * heartbeat_seconds())
+            self._task = asyncio.get_running_loop().create_task(
+                self._beat_forever(), name="lectern-presence"
+            )
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(heartbeat_seconds())
+            try:
+                await self.beat()
+            except asyncio.CancelledError:
+                raise
+            except redis_errors() as exc:
+                logger.warning("presence heartbeat: Redis unavailable (%s)", type(exc).__name__)
+            except Exception:
+                logger.exception("presence heartbeat failed")
+
+    async def beat(self) -> None:
+        """Renew this process's connections, then announce who left from any process."""
+        await self.announce_changes(await self.presence.refresh())
+        await self.announce_changes(await self.presence.sweep())
+
+    async def announce_changes(self, changes: Changes) -> None:
+        for room, (joined, left) in changes.items():
+            await self.announce(room, joined=joined, left=left)
+
+    async def announce(
+        self, room_name: str, *, joined: Iterable[int] = (), left: Iterable[int] = ()
+    ) -> None:
+        """Publish `presence` for the users who left, then for those who joined; on a lesson
+        room, the new viewer count to the course's instructors (`analytics`)."""
+        joined, left = list(joined), list(left)
+        if not joined and not left:
+            return
+        names = await database_sync_to_async(user_names)([*left, *joined])
+        for action, ids in (("delete", left), ("create", joined)):
+            for user_id in ids:
+                await apublish_event(
+                    room=room_name,
+                    event="presence",
+                    action=action,
+                    payload={"user_id": user_id, "display_name": names.get(user_id, "")},
+                )
+        room = parse_room(room_name)
+        if room.kind == "lesson":
+            found = await database_sync_to_async(lesson_instructors)(room.id)
+            if found is None:
+                return
+            course_id, instructors = found
+            viewers = (await self.presence.counts([room_name]))[room_name]
+            payload = {"lesson_id": room.id, "course_id": course_id, "viewers": viewers}
+            for user_id in instructors:
+                target = f"instructor:{user_id}"
+                await apublish_event(
+                    room=target, event="analytics", action="update", payload=payload
+                )
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await aclose_async_redis()
+
+
+_runtimes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RealtimeRuntime]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def get_realtime() -> RealtimeRuntime:
+    """This event loop's realtime runtime, made on first use."""
+    loop = asyncio.get_running_loop()
+    runtime = _runtimes.get(loop)
+    if runtime is None:
+        runtime = _runtimes[loop] = RealtimeRuntime()
+    return runtime
+
+
+async def shutdown_realtime() -> None:
+    """Stop this loop's runtime (tests; a server process simply exits)."""
+    runtime = _runtimes.pop(asyncio.get_running_loop(), None)
+    if runtime is not None:
+        await runtime.aclose()

@@ -1,0 +1,29 @@
+"""The documents that describe configuration stay true to the settings that read it."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _settings_variables() -> set[str]:
+    source = (ROOT / "config" / "settings.py").read_text()
+    return set(re.findall(r'env_(?:str|bool|int|float|list)\(\s*"([A-Z_]+)"', source))
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    """Each variable settings.py reads is in .env.example, and nothing else is."""
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert listed == _settings_variables()
+
+
+def test_readme_and_compose_name_only_real_variables():
+    """Variables named in the README's table and in docker-compose.yml exist in the settings."""
+    known = _settings_variables()
+    readme = (ROOT / "README.md").read_text()
+    table = set(re.findall(r"^\| `([A-Z_]+)`", readme, re.MULTILINE))
+    compose_text = (ROOT / "docker-compose.yml").read_text()
+    web = compose_text[compose_text.index("\n  web:") : compose_text.index("\n  postgres:")]
+    compose = set(re.findall(r"^      ([A-Z_]+):", web, re.MULTILINE))
+    assert table and table <= known, table - known
+    assert compose and compose <= known, compose - known
