@@ -62,6 +62,8 @@ from ai_chat.services.runtime import Runtime, get_runtime
 from ai_chat.services.saving import result_save
 from ai_chat.services.turns import turn_prepare
 from ai_chat.services.workers import WORKER_ID
+from ops import metrics
+from ops.logging import bind_ref
 
 logger = logging.getLogger(__name__)
 
@@ -80,15 +82,19 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
 
     user: Any = None
     token_expires_at: datetime | None = None
+    counted = False
 
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened."""
         self.connection_id = uuid.uuid4().hex
+        bind_ref(self.connection_id)  # every log line of this socket (and its generations)
         self.runtime: Runtime = await get_runtime()
         self.follows: dict[str, asyncio.Task[None]] = {}
         self.auth_deadline: asyncio.Task[None] | None = None
         self.registered = False
         await self.accept()
+        self.counted = True
+        metrics.connection_opened(self.kind)
         session_user = self.scope.get("user")
         if session_user is not None and session_user.is_authenticated and session_user.is_active:
             await self._sign_in(session_user, expires_at=None, request_id=None)
@@ -97,6 +103,8 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """Called when the socket closes: stop following, keep generations running."""
+        if self.counted:
+            metrics.connection_closed(self.kind)
         if self.auth_deadline is not None:
             self.auth_deadline.cancel()
         for task in self.follows.values():
@@ -309,6 +317,8 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
     async def _relay_frame(self, frame: dict[str, Any], request_id: str | None) -> None:
         """Send one frame of a followed generation (subclasses add to it)."""
         await self._send(frame, request_id)
+        if frame["type"] == "streaming":
+            metrics.chunk_sent(self.kind, frame["message_id"], frame["index"])
 
     async def _feedback(self, frame: FeedbackFrame) -> None:
         await database_sync_to_async(feedback_record)(
@@ -386,6 +396,8 @@ class BaseAIConsumer(AsyncWebsocketConsumer):
         await self._send(await database_sync_to_async(page)(), frame.request_id)
 
     async def _send(self, frame: dict[str, Any], request_id: str | None) -> None:
+        if frame.get("type") in ("error", "auth_error"):
+            metrics.error_frame(frame.get("code", ""))
         if request_id is not None:
             frame = {**frame, "request_id": request_id}
         await self.send(text_data=json.dumps(frame, separators=(",", ":"), ensure_ascii=False))

@@ -39,6 +39,8 @@ from ai_chat.models import AIMessage
 from ai_chat.services import quota
 from ai_chat.services.conversations import message_finish
 from ai_chat.services.streams import StreamHub
+from ops import metrics
+from realtime.generation import ageneration_event
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +147,7 @@ class GenerationRunner:
         ids = {"conversation_id": job.conversation_id, "message_id": job.message_id}
         streamed: list[str] = []
         usage = Usage()
+        await self._announce(job, "create", "streaming")
         try:
             attempt = await self._attempt(job, job.request, streamed=streamed, ids=ids)
             usage = attempt.usage
@@ -165,6 +168,7 @@ class GenerationRunner:
                     "model": attempt.model,
                 },
             )
+            outcome = "completed"
         except asyncio.CancelledError:
             await _unstoppable(
                 database_sync_to_async(self._record_end)(
@@ -172,6 +176,7 @@ class GenerationRunner:
                 )
             )
             await self.hub.publish(job.message_id, {"type": "cancelled", **ids})
+            outcome = "cancelled"
         except Exception as exc:  # every failure ends the message and tells its followers
             error = self._to_protocol_error(exc, job)
             partial = exc.partial_text if isinstance(exc, AgentError) else ""
@@ -189,6 +194,25 @@ class GenerationRunner:
             await self.hub.publish(
                 job.message_id, {**error.to_frame(), "message_id": job.message_id}
             )
+            outcome = "failed"
+        metrics.generation_finished(job.kind.name, outcome)
+        await self._announce(job, "update", outcome)
+        metrics.tokens_used(job.kind.name, usage.input_tokens, usage.output_tokens)
+
+    async def _announce(self, job: GenerationJob, action: str, status: str) -> None:
+        """Tell the user's other sockets (`user:{id}` on /ws/events/) how a generation stands."""
+        if not job.persist:
+            return
+        payload = {
+            "conversation_id": job.conversation_id,
+            "message_id": job.message_id,
+            "kind": job.kind.name,
+            "status": status,
+        }
+        try:
+            await ageneration_event(user_id=job.user_id, action=action, payload=payload)
+        except Exception:  # an event lost must never cost the generation itself
+            logger.warning("generation event for %s not sent", job.message_id, exc_info=True)
 
     async def _attempt(
         self,
@@ -212,6 +236,7 @@ class GenerationRunner:
                 if streamed is None:
                     continue
                 streamed.append(event.text)
+                metrics.chunk_received(job.message_id, index)
                 frame: dict[str, Any] = {
                     "type": "streaming",
                     **ids,

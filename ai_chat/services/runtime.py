@@ -6,6 +6,7 @@ that connections to Redis and to the provider are never shared across loops.
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import weakref
 
@@ -39,9 +40,17 @@ class Runtime:
         self.connections = ConnectionCounter(settings.REDIS_URL)
         self._redis = mirror.redis if mirror else None
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._beat_forever(), name="lectern-heartbeat")]
+        self._tasks = [
+            loop.create_task(
+                self._beat_forever(), name="lectern-heartbeat", context=contextvars.Context()
+            )
+        ]
         if self._redis is not None:
-            self._tasks.append(loop.create_task(self._listen_cancels(), name="lectern-cancels"))
+            self._tasks.append(
+                loop.create_task(
+                    self._listen_cancels(), name="lectern-cancels", context=contextvars.Context()
+                )
+            )
 
     async def request_cancel(self, conversation_id: str) -> bool:
         """Cancel a generation here, or ask the process that runs it (through Redis)."""

@@ -1,0 +1,41 @@
+"""A user's generations are announced on their `user:{id}` room of /ws/events/."""
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from config.asgi import application
+from tests.consumers.conftest import open_client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_a_generation_is_announced_when_it_starts_and_ends(user, settings):
+    """`generation` create (streaming) then update (completed) reach the user's events socket."""
+    settings.AI_PROVIDER = "offline"
+    settings.OFFLINE_CHUNK_DELAY_MS = 0
+    events = WebsocketCommunicator(
+        application, "/ws/events/", headers=[(b"origin", b"http://127.0.0.1")]
+    )
+    events.scope["user"] = user
+    assert (await events.connect())[0]
+    assert (await events.receive_json_from())["type"] == "auth_success"
+    await events.send_json_to({"type": "subscribe", "room": f"user:{user.pk}"})
+    assert (await events.receive_json_from())["type"] == "subscribed"
+
+    course = await open_client("course", user)
+    await course.send(type="message", content="Java")
+    done = (await course.until("complete"))[-1]
+
+    seen = []
+    while len(seen) < 2:
+        frame = await events.receive_json_from(timeout=5)
+        if frame["type"] == "event" and frame["event"] == "generation":
+            seen.append(
+                (frame["action"], frame["payload"]["status"], frame["payload"]["message_id"])
+            )
+    assert seen == [
+        ("create", "streaming", done["message_id"]),
+        ("update", "completed", done["message_id"]),
+    ]
+    await course.close()
+    await events.disconnect()
