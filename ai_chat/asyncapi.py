@@ -2,8 +2,9 @@
 
 Client frames come from `ai_chat.protocol`, server frames from `ai_chat.server_frames`, and each
 endpoint's `message.context` and `complete.data` from its kind (`ai_chat.kinds.KINDS`). The
-channels are the routed generation endpoints. The built document is kept in docs/asyncapi.json
-(`manage.py asyncapi --write`); tests/test_asyncapi.py fails when the two differ.
+channels are the routed generation endpoints, and `/ws/events/` (`realtime.asyncapi`). The built
+document is kept in docs/asyncapi.json (`manage.py asyncapi --write`); tests/test_asyncapi.py
+fails when the two differ.
 """
 
 import json
@@ -19,7 +20,7 @@ from ai_chat.kinds import KINDS
 from ai_chat.protocol import MAX_FRAME_BYTES, MAX_REQUEST_ID, CloseCode
 
 ASYNCAPI_VERSION = "3.0.0"
-API_VERSION = "1.0.0"  # bump with any change to the wire contract
+API_VERSION = "1.1.0"  # bump with any change to the wire contract
 DOCUMENT_PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.json"
 SERVER = "local"
 REF = "#/components/schemas/{model}"
@@ -116,11 +117,15 @@ def _message(name: str, model: type[BaseModel], summary: str = "") -> dict[str, 
 
 def build() -> dict[str, Any]:
     """The AsyncAPI document, as plain JSON data."""
+    from realtime import asyncapi as events_api  # imports this module
+
     endpoints = generation_endpoints()
     per_kind = {kind: kind_models(kind) for kind in endpoints}
+    events = events_api.event_models()
     models: list[type[BaseModel]] = [*CLIENT_MODELS.values(), *server_frames.SERVER_FRAME_MODELS]
     for message, complete in per_kind.values():
         models += [message, complete]
+    models += events_api.models(events)
     _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
 
     messages: dict[str, Any] = {}
@@ -131,6 +136,7 @@ def build() -> dict[str, Any]:
     for kind, (message, complete) in per_kind.items():
         messages[f"client.message.{kind}"] = _message("message", message)
         messages[f"server.complete.{kind}"] = _message("complete", complete)
+    messages.update(events_api.messages(events))
 
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -151,6 +157,8 @@ def build() -> dict[str, Any]:
             "bindings": {"ws": {"method": "GET", "bindingVersion": "0.1.0"}},
         }
         operations.update(_operations(kind))
+    channels[events_api.CHANNEL] = events_api.channel(events)
+    operations.update(events_api.operations(events))
 
     return {
         "asyncapi": ASYNCAPI_VERSION,
@@ -228,7 +236,9 @@ def _channel_description(kind: str) -> str:
 def _info_description() -> str:
     codes = "\n".join(f"| {code} | {text} |" for code, text in close_codes().items())
     return f"""\
-Generation endpoints of Lectern, an AI course-authoring backend.
+Generation endpoints of Lectern, an AI course-authoring backend, and its realtime events
+endpoint (`/ws/events/`), which shares their frame rules, `auth`, `ping` and the authentication
+close codes (4401, 4408).
 
 Every frame is a UTF-8 text frame holding one JSON object with a `type`. Binary frames, frames
 that are not JSON, and JSON values that are not objects are answered with an `error` frame

@@ -1,7 +1,8 @@
 """The AsyncAPI document (docs/asyncapi.json) against the models, and the models against the wire.
 
 1. The committed document is what `ai_chat.asyncapi` builds now.
-2. It describes every client and server frame, on every routed generation endpoint.
+2. It describes every client and server frame, on every routed generation endpoint, and every
+   client and server frame of the realtime events endpoint on its channel.
 3. The error codes of the models are those of the exceptions, and the other literals those of
    their sources.
 4. The frames the consumer really sends validate against the server-frame models.
@@ -33,6 +34,9 @@ from ai_chat.protocol import CLIENT_FRAME_TYPES, AnyClientFrame, CloseCode
 from ai_chat.server_frames import SERVER_FRAME_TYPES, server_frame_adapter
 from ai_chat.services.runtime import get_runtime
 from config.asgi import application
+from realtime import asyncapi as events_api
+from realtime import server_frames as events_frames
+from realtime.protocol import EVENTS_FRAME_TYPES, AnyEventsFrame
 from tests.consumers.conftest import shutdown_runtime
 
 PATHS = {
@@ -48,6 +52,10 @@ REGENERATE = "run `python manage.py asyncapi --write` and commit docs/asyncapi.j
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     return asyncapi.build()
+
+
+def _generation_channels(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: c for k, c in document["channels"].items() if k != events_api.CHANNEL}
 
 
 # --- 1. the committed document ----------------------------------------------------------------
@@ -91,7 +99,8 @@ def test_print_command_prints_the_document(capsys, document):
 def test_channels_are_the_routed_generation_endpoints(document):
     endpoints = asyncapi.generation_endpoints()
     assert PATHS.items() <= endpoints.items()
-    assert {k: c["address"] for k, c in document["channels"].items()} == endpoints
+    assert {k: c["address"] for k, c in _generation_channels(document).items()} == endpoints
+    assert document["channels"]["events"]["address"] == "/ws/events/"
     assert document["servers"]["local"] == {
         "host": "127.0.0.1:8000",
         "protocol": "ws",
@@ -108,7 +117,7 @@ def test_every_client_frame_is_a_message_of_every_channel(document):
         assert model.model_fields["type"].annotation.__args__ == (frame_type,)
         assert messages[f"client.{frame_type}"]["name"] == frame_type
         assert model.__name__ in document["components"]["schemas"]
-        for channel in document["channels"].values():
+        for channel in _generation_channels(document).values():
             assert f"client.{frame_type}" in channel["messages"]
 
 
@@ -121,13 +130,13 @@ def test_every_server_frame_is_a_message_of_every_channel(document):
         message = messages[f"server.{frame_type}"]
         assert message["name"] == frame_type
         assert message["payload"] == {"$ref": f"#/components/schemas/{model.__name__}"}
-        for channel in document["channels"].values():
+        for channel in _generation_channels(document).values():
             assert f"server.{frame_type}" in channel["messages"]
 
 
 def test_each_channel_carries_its_kind_context_and_result(document):
     schemas = document["components"]["schemas"]
-    for kind, channel in document["channels"].items():
+    for kind, channel in _generation_channels(document).items():
         message = _resolve(document, channel["messages"]["client.message"]["$ref"])
         complete = _resolve(document, channel["messages"]["server.complete"]["$ref"])
         context = _resolve(document, message["payload"]["$ref"])["properties"]["context"]
@@ -137,6 +146,77 @@ def test_each_channel_carries_its_kind_context_and_result(document):
         data = _resolve(document, complete["payload"]["$ref"])["properties"]["data"]
         assert data["$ref"] == f"#/components/schemas/{KINDS[kind].result_model.__name__}"
         assert schemas[KINDS[kind].result_model.__name__]["type"] == "object"
+
+
+def test_every_events_client_frame_is_a_message_of_the_events_channel(document):
+    union = get_args(get_args(AnyEventsFrame)[0])
+    assert set(events_api.EVENTS_CLIENT_MODELS.values()) == set(union)
+    assert set(events_api.EVENTS_CLIENT_MODELS) == EVENTS_FRAME_TYPES
+    assert EVENTS_FRAME_TYPES == {
+        "auth",
+        "ping",
+        "subscribe",
+        "unsubscribe",
+        "mark_read",
+        "progress",
+        "confusion",
+        "resolve_confusion",
+    }
+    channel = document["channels"]["events"]
+    for frame_type, model in events_api.EVENTS_CLIENT_MODELS.items():
+        message = _resolve(document, channel["messages"][f"client.{frame_type}"]["$ref"])
+        assert message["name"] == frame_type
+        assert message["payload"] == {"$ref": f"#/components/schemas/{model.__name__}"}
+        assert document["components"]["schemas"][model.__name__]["properties"]["type"]["const"] == (
+            frame_type
+        )
+        assert f"events.{frame_type}" in document["operations"]
+
+
+def test_every_realtime_server_frame_is_a_message_of_the_events_channel(document):
+    defined = {
+        m
+        for m in vars(events_frames).values()
+        if isinstance(m, type)
+        and issubclass(m, server_frames.ServerFrame)
+        and m.__module__ == events_frames.__name__
+    }
+    assert defined == set(events_frames.EVENTS_SERVER_FRAMES.values())
+    channel = document["channels"]["events"]
+    shared = {"auth_success", "auth_error", "error", "pong"}
+    frames = {**events_frames.EVENTS_SERVER_FRAMES}
+    frames |= {name: server_frames.SERVER_FRAMES[name] for name in shared}
+    assert set(events_frames.EVENTS_SERVER_FRAMES) == {"subscribed", "unsubscribed", "event", "ack"}
+    for frame_type, model in frames.items():
+        message = _resolve(document, channel["messages"][f"server.{frame_type}"]["$ref"])
+        assert message["name"] == frame_type
+        assert message["payload"] == {"$ref": f"#/components/schemas/{model.__name__}"}
+    # The AI endpoints' other frames are not the events endpoint's.
+    servers = {k.split(".")[1] for k in channel["messages"] if k.startswith("server.")}
+    assert servers == set(frames)
+    # Each known (event, action) is an `event` message whose payload is its model.
+    schemas = document["components"]["schemas"]
+    for (event, action), payload in events_frames.EVENT_PAYLOADS.items():
+        message = _resolve(document, channel["messages"][f"server.event.{event}.{action}"]["$ref"])
+        assert message["name"] == "event"
+        schema = _resolve(document, message["payload"]["$ref"])
+        assert schema["properties"]["event"]["const"] == event
+        assert schema["properties"]["action"]["const"] == action
+        assert schema["properties"]["payload"] == {
+            "$ref": f"#/components/schemas/{payload.__name__}"
+        }
+        assert payload.__name__ in schemas
+    for part in ("UserSnapshot", "CourseSnapshot", "LessonSnapshot", "InstructorSnapshot"):
+        assert part in schemas
+
+
+def test_events_channel_describes_rooms_seq_and_forbidden(document):
+    description = document["channels"]["events"]["description"]
+    for room in ("user:{id}", "course:{id}", "lesson:{id}", "instructor:{id}"):
+        assert f"| `{room}` |" in description
+    assert "seq == last + 1" in description and "seq <= last" in description
+    assert "seq > last + 1" in description and "`forbidden`" in description
+    assert "forbidden" in server_frames.ERROR_CODES
 
 
 def test_every_reference_resolves_and_every_channel_message_is_used(document):
