@@ -9,6 +9,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.e2e.server import LiveServer, create_user, start_live_server
 
 pytestmark = pytest.mark.browser
+# A loaded CI machine (two cores, a whole suite) can take seconds to re-render after a reload.
+expect.set_options(timeout=20_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
