@@ -7,8 +7,11 @@ so every process shares it; embedded, it runs in memory. While Redis is unreacha
 restart), both limits fall back to this process's own count rather than refusing everyone.
 """
 
+import asyncio
+import contextvars
 import logging
 import time
+import weakref
 from collections import defaultdict
 
 from django.conf import settings
@@ -84,6 +87,7 @@ class ConnectionCounter:
 
     def __init__(self, redis_url: str = "") -> None:
         self._local: dict[int, set[str]] = defaultdict(set)
+        self._refresher: asyncio.Task[None] | None = None
         self._redis = None
         if redis_url:
             import redis.asyncio as redis
@@ -93,6 +97,7 @@ class ConnectionCounter:
     async def add(self, user_id: int, connection_id: str) -> int:
         """Register a connection; return how many the user now has."""
         self._local[user_id].add(connection_id)
+        self._ensure_refreshing()
         if self._redis is None:
             return len(self._local[user_id])
         key, now = f"lectern:conns:{user_id}", time.time()
@@ -119,8 +124,22 @@ class ConnectionCounter:
             except _redis_errors():
                 pass  # the entry expires on its own within TTL
 
+    def _ensure_refreshing(self) -> None:
+        if self._redis is not None and (self._refresher is None or self._refresher.done()):
+            self._refresher = asyncio.get_running_loop().create_task(
+                self._refresh_forever(), context=contextvars.Context()
+            )
+
+    async def _refresh_forever(self) -> None:
+        while self._local:
+            await asyncio.sleep(self.TTL / 3)
+            try:
+                await self.refresh()
+            except _redis_errors() as exc:
+                logger.warning("connections: refresh failed (%s)", type(exc).__name__)
+
     async def refresh(self) -> None:
-        """Keep this process's connections alive in Redis (called by the heartbeat)."""
+        """Keep this process's connections alive in Redis (entries not refreshed expire)."""
         if self._redis is None or not self._local:
             return
         expires = time.time() + self.TTL
@@ -131,5 +150,15 @@ class ConnectionCounter:
         await pipe.execute()
 
 
-def build_limiters() -> tuple[RateLimiter, ConnectionCounter]:
-    return RateLimiter(settings.REDIS_URL), ConnectionCounter(settings.REDIS_URL)
+_counters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ConnectionCounter]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def get_connection_counter() -> ConnectionCounter:
+    """This event loop's connection counter, shared by every endpoint's sockets."""
+    loop = asyncio.get_running_loop()
+    counter = _counters.get(loop)
+    if counter is None:
+        counter = _counters[loop] = ConnectionCounter(settings.REDIS_URL)
+    return counter

@@ -12,16 +12,14 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from pydantic import ValidationError as PydanticValidationError
 
+from ai_chat.consumers.socket import SignedInConsumer
 from ai_chat.exceptions import Forbidden, InvalidMessage, NotFound, UnknownType
-from ai_chat.kinds.base import validation_details
-from ai_chat.protocol import PingFrame
+from ai_chat.protocol import parse_client_frame
 from learning.payloads import confusion_payload, progress_payload
 from learning.selectors import lesson_get_viewable
 from learning.services import confusion_create, confusion_resolve, progress_record
 from ops import metrics
-from realtime.auth import AuthenticatedConsumer
 from realtime.notifications import notifications_mark_read
 from realtime.protocol import (
     EVENTS_FRAME_TYPES,
@@ -41,7 +39,9 @@ from realtime.snapshots import build_snapshot
 logger = logging.getLogger(__name__)
 
 
-class EventsConsumer(AuthenticatedConsumer):
+class EventsConsumer(SignedInConsumer):
+    endpoint = "events"
+
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened."""
         self.rooms: dict[str, Room] = {}
@@ -58,22 +58,10 @@ class EventsConsumer(AuthenticatedConsumer):
                 logger.exception("leaving %s failed", room)
 
     def parse(self, raw: dict[str, Any]) -> Any:
-        type_ = raw.get("type")
-        if not isinstance(type_, str) or type_ not in EVENTS_FRAME_TYPES:
-            raise UnknownType(f"Unknown frame type; expected one of {sorted(EVENTS_FRAME_TYPES)}.")
-        try:
-            return events_frame_adapter.validate_python(raw)
-        except PydanticValidationError as exc:
-            details = [
-                {**d, "field": d["field"].removeprefix(f"{type_}.")}
-                for d in validation_details(exc)
-            ]
-            raise InvalidMessage(details=details) from None
+        return parse_client_frame(raw, events_frame_adapter, EVENTS_FRAME_TYPES)
 
     async def handle(self, frame: Any) -> None:
         rid = frame.request_id
-        if isinstance(frame, PingFrame):
-            return await self.send_frame({"type": "pong"}, rid)
         if isinstance(frame, SubscribeFrame):
             return await self._subscribe(self._room(frame.room), rid)
         if isinstance(frame, UnsubscribeFrame):

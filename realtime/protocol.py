@@ -4,13 +4,11 @@
 parsing follows the AI endpoints exactly (PROTOCOL.md, "Frames").
 """
 
-import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StrictInt, TypeAdapter
 
-from ai_chat.exceptions import InvalidFrame, MessageTooLarge
-from ai_chat.protocol import MAX_FRAME_BYTES, MAX_REQUEST_ID, AuthFrame, ClientFrame, PingFrame
+from ai_chat.protocol import AuthFrame, ClientFrame, PingFrame
 from learning.models import MAX_NOTE_LENGTH, MAX_POSITION_LENGTH
 
 MAX_ROOM_LENGTH = 64
@@ -90,40 +88,3 @@ EVENTS_FRAME_TYPES = frozenset(
     }
 )
 events_frame_adapter: TypeAdapter[Any] = TypeAdapter(AnyEventsFrame)
-
-
-def decode_frame(text_data: str | None) -> dict[str, Any]:
-    """The JSON object of a text frame; `InvalidFrame` or `MessageTooLarge` otherwise."""
-    if text_data is None:
-        raise InvalidFrame("Binary frames are not accepted; send JSON text.")
-    if len(text_data) > MAX_FRAME_BYTES or len(text_data.encode("utf-8", "replace")) > (
-        MAX_FRAME_BYTES
-    ):
-        raise MessageTooLarge()
-    try:
-        raw = json.loads(text_data, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        raise InvalidFrame("The frame is not valid JSON.") from None
-    if not isinstance(raw, dict):
-        raise InvalidFrame("The frame must be a JSON object.")
-    if "\\u" in text_data and not _utf8_encodable(raw):  # an unpaired \ud800 escape
-        raise InvalidFrame("The frame holds an unpaired surrogate escape; it is not Unicode.")
-    return raw
-
-
-def request_id_of(raw: dict[str, Any]) -> str | None:
-    """The frame's `request_id` when it is one that may be echoed."""
-    value = raw.get("request_id")
-    return value if isinstance(value, str) and len(value) <= MAX_REQUEST_ID else None
-
-
-def _utf8_encodable(raw: dict[str, Any]) -> bool:
-    try:
-        json.dumps(raw, ensure_ascii=False).encode()
-    except (UnicodeEncodeError, RecursionError, ValueError):
-        return False
-    return True
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")

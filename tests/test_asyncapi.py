@@ -276,7 +276,7 @@ def test_error_codes_match_the_exceptions(document):
 
 def test_auth_error_codes_match_the_code_that_raises_them(document):
     root = Path(__file__).resolve().parent.parent / "ai_chat"
-    source = (root / "auth.py").read_text() + (root / "consumers" / "base.py").read_text()
+    source = (root / "auth.py").read_text() + (root / "consumers" / "socket.py").read_text()
     raised = set(re.findall(r'AuthFailed\(\s*"(\w+)"', source))
     assert raised == server_frames.AUTH_ERROR_CODES
     enum = document["components"]["schemas"]["AuthErrorFrame"]["properties"]["code"]["enum"]

@@ -11,6 +11,7 @@ from ai_chat.protocol import (
     ClientFrame,
     HistoryFrame,
     MessageFrame,
+    PingFrame,
     RefinementFrame,
     ResumeFrame,
 )
@@ -52,7 +53,7 @@ class ChatConsumer(BaseAIConsumer):
         active: bool,
         request_id: str | None,
     ) -> None:
-        await self._send(
+        await self.send_frame(
             {
                 "type": "typing",
                 "conversation_id": conversation_id,
@@ -64,8 +65,12 @@ class ChatConsumer(BaseAIConsumer):
 
     # --- anonymous use: nothing is stored past the connection ------------------------------
 
-    async def _dispatch_anonymous(self, frame: ClientFrame) -> None:
-        if isinstance(frame, MessageFrame | RefinementFrame):
+    async def handle_anonymous(self, frame: ClientFrame) -> None:
+        if not self.anonymous_allowed():
+            return await super().handle_anonymous(frame)
+        if isinstance(frame, PingFrame):
+            await self.send_frame({"type": "pong"}, frame.request_id)
+        elif isinstance(frame, MessageFrame | RefinementFrame):
             retry_after = await self.runtime.rate.hit(
                 f"anon:{client_address(self.scope)}", settings.RATE_LIMIT_ANONYMOUS_PER_MINUTE
             )
@@ -83,7 +88,7 @@ class ChatConsumer(BaseAIConsumer):
             )
         elif isinstance(frame, HistoryFrame):
             page = self.anonymous.history(frame.conversation_id, frame.before, frame.limit)
-            await self._send(page, frame.request_id)
+            await self.send_frame(page, frame.request_id)
         elif isinstance(frame, ResumeFrame):
             conversation = self.anonymous.get(frame.conversation_id)
             answers = [m["id"] for m in conversation.messages if m["role"] == "assistant"]
@@ -95,3 +100,5 @@ class ChatConsumer(BaseAIConsumer):
             conversation = self.anonymous.get(frame.conversation_id)
             if conversation.running is None or not self.runtime.runner.cancel(conversation.id):
                 raise NotRunning(conversation_id=conversation.id)
+        else:  # save, feedback: nothing of an anonymous chat is kept to act on
+            await super().handle_anonymous(frame)

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from ai_chat.agent import build_agent
 from ai_chat.agent.base import Agent
-from ai_chat.ratelimit import ConnectionCounter, RateLimiter
+from ai_chat.ratelimit import RateLimiter
 from ai_chat.services import workers
 from ai_chat.services.generation import GenerationRunner
 from ai_chat.services.streams import RedisMirror, StreamHub
@@ -37,7 +37,6 @@ class Runtime:
         self.agent = agent
         self.runner = GenerationRunner(hub=self.hub, agent=self.agent)
         self.rate = RateLimiter(settings.REDIS_URL)
-        self.connections = ConnectionCounter(settings.REDIS_URL)
         self._redis = mirror.redis if mirror else None
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -84,7 +83,6 @@ class Runtime:
             try:
                 # Not on the shared database thread: a queue of ORM work must not delay it.
                 await sync_to_async(workers.heartbeat, thread_sensitive=False)()
-                await self.connections.refresh()
                 if loop.time() >= sweep_due:
                     await database_sync_to_async(workers.sweep_interrupted)()
                     sweep_due = loop.time() + workers.HEARTBEAT_TTL

@@ -13,7 +13,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 
-from ai_chat.consumers import base as consumer_base
+from ai_chat.consumers import socket as consumer_base
 from ai_chat.models import AIMessage, FirebaseAccount
 from config.asgi import application
 from tests.consumers.conftest import PATHS, streaming

@@ -1,9 +1,10 @@
-"""Sign-in for sockets that are not AI endpoints, exactly as the AI endpoints do it.
+"""SignedInConsumer: the lifecycle every Lectern socket shares, written once.
 
-A session user is told `auth_success` right after the accept; anyone else must send `auth`
-with a Firebase ID token within `AUTH_TIMEOUT_SECONDS`. A refused token gets `auth_error` and
-close 4401, silence gets `auth_timeout` and close 4408 (PROTOCOL.md, "Authentication"). The
-token checks and the user mapping are `ai_chat.auth`'s.
+Accept; sign in (the session user at the handshake, or an `auth` frame with a Firebase ID token
+within `AUTH_TIMEOUT_SECONDS`); count the user's connections (close 4429 over the limit);
+decode and validate each frame; route `auth` and `ping` here and everything else to the
+endpoint's `handle`; answer every failure with a frame, in one place; clean up on close.
+The AI endpoints and `/ws/events/` are subclasses declaring `endpoint`, `parse` and `handle`.
 """
 
 import asyncio
@@ -11,46 +12,55 @@ import json
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from ai_chat.auth import AuthFailed, authenticate_token, user_payload
-from ai_chat.exceptions import InternalError, ProtocolError, TokenExpired
-from ai_chat.protocol import AuthFrame, CloseCode
+from ai_chat.exceptions import InternalError, ProtocolError, RateLimited, TokenExpired
+from ai_chat.protocol import (
+    AuthFrame,
+    ClientFrame,
+    CloseCode,
+    PingFrame,
+    decode_text_frame,
+    request_id_of,
+)
+from ai_chat.ratelimit import ConnectionCounter, get_connection_counter
 from ops import metrics
 from ops.logging import bind_ref
-from realtime.protocol import decode_frame, request_id_of
 
 logger = logging.getLogger(__name__)
 
+# Told to a connection closed with 4429: by then another of the user's sockets may have closed.
+CONNECTION_RETRY_AFTER = 5
 
-class AuthenticatedConsumer(AsyncWebsocketConsumer):
-    """Accept, sign in, parse each frame, and answer every failure with a frame.
 
-    Subclasses implement `parse` (raw object -> frame model) and `handle` (a signed-in user's
-    frame).
-    """
+class SignedInConsumer(AsyncWebsocketConsumer):
+    """A socket whose frames are served to a signed-in user (or, where allowed, anyone)."""
 
-    endpoint = "events"
+    endpoint: ClassVar[str]
+
     user: Any = None
     token_expires_at: datetime | None = None
     auth_deadline: asyncio.Task[None] | None = None
     counted = False
+    registered = False
 
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened."""
         self.connection_id = uuid.uuid4().hex
-        bind_ref(self.connection_id)
+        bind_ref(self.connection_id)  # every log line of this socket carries it
+        self.connections: ConnectionCounter = get_connection_counter()
         await self.accept()
         self.counted = True
         metrics.connection_opened(self.endpoint)
         session_user = self.scope.get("user")
         if session_user is not None and session_user.is_authenticated and session_user.is_active:
             await self._sign_in(session_user, expires_at=None, request_id=None)
-        else:
+        elif not self.anonymous_allowed():
             self.auth_deadline = asyncio.get_running_loop().create_task(self._auth_timeout())
 
     async def disconnect(self, code: int) -> None:
@@ -59,22 +69,16 @@ class AuthenticatedConsumer(AsyncWebsocketConsumer):
             metrics.connection_closed(self.endpoint)
         if self.auth_deadline is not None:
             self.auth_deadline.cancel()
+        if self.registered:
+            await self.connections.remove(self.user.pk, self.connection_id)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called with each frame; answers every failure with a frame, never an exception."""
         request_id = None
         try:
-            raw = decode_frame(text_data)
+            raw = decode_text_frame(text_data)
             request_id = request_id_of(raw)
-            frame = self.parse(raw)
-            if isinstance(frame, AuthFrame):
-                await self._authenticate(frame)
-            elif self.user is None:
-                raise AuthFailed("auth_required", "Send an `auth` frame first.")
-            elif self._token_expired():
-                raise TokenExpired()
-            else:
-                await self.handle(frame)
+            await self._route(self.parse(raw))
         except AuthFailed as failed:
             if self.auth_deadline is not None:  # closing now: no auth_timeout after it
                 self.auth_deadline.cancel()
@@ -88,13 +92,36 @@ class AuthenticatedConsumer(AsyncWebsocketConsumer):
             internal = InternalError(f"Internal error (reference {reference}).")
             await self.send_frame(internal.to_frame(), request_id)
 
-    def parse(self, raw: dict[str, Any]) -> Any:
-        """Validate a decoded frame into its model (raise a ProtocolError if it is not one)."""
+    async def _route(self, frame: ClientFrame) -> None:
+        if isinstance(frame, AuthFrame):
+            return await self._authenticate(frame)
+        if self.user is None:  # PROTOCOL.md: any frame but `auth` first closes 4401
+            return await self.handle_anonymous(frame)
+        if isinstance(frame, PingFrame):
+            return await self.send_frame({"type": "pong"}, frame.request_id)
+        if self.token_expires_at is not None and datetime.now(tz=UTC) >= self.token_expires_at:
+            raise TokenExpired()
+        await self.handle(frame)
+
+    # --- what an endpoint declares ----------------------------------------------------------
+
+    def parse(self, raw: dict[str, Any]) -> ClientFrame:
+        """Validate a decoded frame into its model, or raise the protocol's error."""
         raise NotImplementedError
 
     async def handle(self, frame: Any) -> None:
-        """Serve one frame of a signed-in user (`auth` is handled here)."""
+        """Serve one frame of the signed-in user."""
         raise NotImplementedError
+
+    def anonymous_allowed(self) -> bool:
+        """Whether frames may be served without signing in (the tutor chat, where allowed)."""
+        return False
+
+    async def handle_anonymous(self, frame: Any) -> None:
+        """Serve a frame sent before signing in; by default, refuse it."""
+        raise AuthFailed("auth_required", "Send an `auth` frame first.")
+
+    # --- sending ----------------------------------------------------------------------------
 
     async def send_frame(self, frame: dict[str, Any], request_id: str | None) -> None:
         if frame.get("type") in ("error", "auth_error"):
@@ -104,9 +131,7 @@ class AuthenticatedConsumer(AsyncWebsocketConsumer):
         text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
         await self.send(text_data=text)
 
-    def _token_expired(self) -> bool:
-        expires_at = self.token_expires_at
-        return expires_at is not None and datetime.now(tz=UTC) >= expires_at
+    # --- signing in -------------------------------------------------------------------------
 
     async def _auth_timeout(self) -> None:
         await asyncio.sleep(settings.AUTH_TIMEOUT_SECONDS)
@@ -129,4 +154,14 @@ class AuthenticatedConsumer(AsyncWebsocketConsumer):
             self.user = user
             if self.auth_deadline is not None:
                 self.auth_deadline.cancel()
+            count = await self.connections.add(user.pk, self.connection_id)
+            self.registered = True
+            if count > settings.MAX_CONNECTIONS_PER_USER:
+                limit = settings.MAX_CONNECTIONS_PER_USER
+                refusal = RateLimited(
+                    f"Too many connections (limit {limit}).", retry_after=CONNECTION_RETRY_AFTER
+                )
+                await self.send_frame(refusal.to_frame(), request_id)
+                await self.close(code=CloseCode.TOO_MANY_CONNECTIONS)
+                return
         await self.send_frame({"type": "auth_success", "user": user_payload(user)}, request_id)
