@@ -7,5 +7,6 @@ from ai_chat import views
 
 urlpatterns = [
     path("", views.playground, name="playground"),
+    path("events/", views.events, name="playground-events"),
     *staticfiles_urlpatterns(),
 ]

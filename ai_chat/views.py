@@ -1,4 +1,5 @@
-"""The playground: a staff-only page to try every generation endpoint over its WebSocket."""
+"""The playground: a staff-only page to try every AI endpoint over its WebSocket, and the
+events panel (`/ws/events/`), which any signed-in user may open at `/events/`."""
 
 from functools import wraps
 from typing import Any
@@ -10,6 +11,8 @@ from django.shortcuts import render
 
 from assessments.models import Assignment
 from courses.selectors import course_editable_by
+from learning.selectors import course_viewable_by
+from lessons.models import Lesson
 from lessons.selectors import lesson_editable_by
 
 
@@ -68,6 +71,12 @@ def playground_endpoints(*, user: Any) -> list[dict[str, Any]]:
                 "question_types": ["short_answer"],
             },
         },
+        {
+            "kind": "chat",
+            "path": "/ws/ai/chat/",
+            "prompt": "Explain **loops** in Java with a short example",
+            "context": {},
+        },
     ]
 
 
@@ -77,5 +86,20 @@ def playground(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "ai_chat/playground.html",
-        {"endpoints": playground_endpoints(user=request.user)},
+        {
+            "endpoints": playground_endpoints(user=request.user),
+            "first_lesson_id": _first_lesson_id(request),
+        },
     )
+
+
+@login_required
+def events(request: HttpRequest) -> HttpResponse:
+    """Called for `/events/`: the events panel and the learner view, for any signed-in user."""
+    return render(request, "ai_chat/events.html", {"first_lesson_id": _first_lesson_id(request)})
+
+
+def _first_lesson_id(request: HttpRequest) -> int | None:
+    """A lesson this user may view, to prefill the learner view; None when there is none."""
+    lessons = Lesson.objects.filter(course__in=course_viewable_by(user=request.user))
+    return lessons.order_by("pk").values_list("pk", flat=True).first()

@@ -1,4 +1,5 @@
-"""The playground page at `/`: staff only, a plain template around a static ES module."""
+"""The playground page at `/` (staff only) and the events page at `/events/` (any signed-in user):
+plain templates around static ES modules."""
 
 import json
 import re
@@ -20,7 +21,7 @@ def test_staff_user_gets_the_page_with_the_client_module(client, staff_user):
     assert "/static/ai_chat/playground.css" in html
 
 
-def test_page_lists_the_four_generation_endpoints_with_example_contexts(
+def test_page_lists_the_four_generation_endpoints_and_the_chat_with_example_contexts(
     client, staff_user, lesson, assignment
 ):
     """Each endpoint comes with a prompt and a context the server would accept."""
@@ -28,7 +29,8 @@ def test_page_lists_the_four_generation_endpoints_with_example_contexts(
     html = client.get("/").content.decode()
     raw = re.search(r'<script id="endpoints" type="application/json">(.*?)</script>', html, re.S)
     endpoints = {e["kind"]: e for e in json.loads(raw.group(1))}
-    assert list(endpoints) == ["course", "lesson", "quiz", "assignment"]
+    assert list(endpoints) == ["course", "lesson", "quiz", "assignment", "chat"]
+    assert endpoints["chat"]["path"] == "/ws/ai/chat/"
     assert endpoints["course"]["path"] == "/ws/ai/course-generation/"
     assert endpoints["course"]["context"]["age_range"] == "8-12"
     assert endpoints["lesson"]["context"] == {"lesson_id": lesson.pk}
@@ -54,3 +56,39 @@ def test_signed_in_user_who_is_not_staff_is_refused(client, user):
     """A signed-in learner or instructor without staff status gets 403."""
     client.force_login(user)
     assert client.get("/").status_code == 403
+
+
+def test_staff_page_also_holds_the_events_panel_and_chat_modules(client, staff_user):
+    """`/` carries the events panel, its module, and the markdown renderer for the chat."""
+    client.force_login(staff_user)
+    html = client.get("/").content.decode()
+    assert 'id="events-panel"' in html
+    assert "/static/ai_chat/events-panel.js" in html
+    assert "/static/ai_chat/markdown.js" in html
+    assert 'id="feedback"' in html and 'id="typing"' in html
+
+
+def test_events_page_redirects_anonymous_users_to_sign_in(client):
+    response = client.get("/events/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/events/"
+
+
+def test_events_page_is_open_to_a_signed_in_learner(client, user, lesson):
+    """A learner without staff status gets the events panel and the learner view only."""
+    client.force_login(user)
+    response = client.get("/events/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'data-user-id="{user.pk}"' in html
+    assert "/static/ai_chat/events-panel.js" in html
+    assert 'id="mark-confusing"' in html and 'id="progress"' in html
+    assert "/static/ai_chat/playground.js" not in html  # the AI endpoints stay staff-only
+    assert 'id="endpoint"' not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_events_page_prefills_a_lesson_the_user_may_view(client, staff_user, lesson):
+    client.force_login(staff_user)
+    html = client.get("/events/").content.decode()
+    assert f'id="lesson-id" type="number" min="1" value="{lesson.pk}"' in html

@@ -2,6 +2,7 @@
 // Server data only ever reaches the page through textContent, never through innerHTML.
 
 import { LecternClient } from "./lectern-client.js";
+import { renderMarkdownInto } from "./markdown.js";
 
 const STORE_KEY = "lectern.playground";
 const OFFLINE_MODEL = "offline-placeholder";
@@ -84,6 +85,7 @@ function handle(frame) {
     case "started":
       Object.assign(state, {
         message_id: frame.message_id, index: -1, text: "", preview: null, streaming: true,
+        feedback: "",
       });
       setError("");
       break;
@@ -101,6 +103,12 @@ function handle(frame) {
       break;
     case "cancelled":
       state.streaming = false;
+      break;
+    case "typing": // the tutor chat only
+      state.typing = Boolean(frame.active);
+      break;
+    case "feedback_saved":
+      state.feedback = `Feedback saved for ${frame.message_id}`;
       break;
     case "saved":
       showSaved(frame);
@@ -161,11 +169,21 @@ function render() {
     ? `${state.usage.input_tokens} in / ${state.usage.output_tokens} out`
     : "-";
   $("offline-banner").hidden = state.model !== OFFLINE_MODEL;
-  $("preview").replaceChildren(
-    state.preview ? tree(state.preview) : Object.assign(document.createElement("p"), {
-      className: "empty", textContent: "Nothing yet.",
-    }),
-  );
+  const chat = state.kind === "chat";
+  if (chat && typeof state.preview?.text === "string") {
+    renderMarkdownInto($("preview"), state.preview.text); // sanitised: DOM nodes, no innerHTML
+    $("preview").classList.add("markdown");
+  } else {
+    $("preview").classList.remove("markdown");
+    $("preview").replaceChildren(
+      state.preview ? tree(state.preview) : Object.assign(document.createElement("p"), {
+        className: "empty", textContent: "Nothing yet.",
+      }),
+    );
+  }
+  $("typing").hidden = !(chat && state.typing);
+  $("feedback").hidden = !(chat && state.completed_message_id && !state.streaming);
+  $("feedback-status").textContent = state.feedback || "";
   const has = Boolean(state.conversation_id);
   $("refine").disabled = !has || state.streaming;
   $("save").disabled = !has || state.streaming;
@@ -304,12 +322,21 @@ $("save").addEventListener("click", () =>
 $("history").addEventListener("click", () =>
   act(() => ({ type: "history", conversation_id: state.conversation_id, limit: 20 })),
 );
+for (const button of document.querySelectorAll("#feedback button.rate")) {
+  button.addEventListener("click", () =>
+    act(() => ({
+      type: "feedback", message_id: state.completed_message_id,
+      rating: Number(button.dataset.rating), comment: $("feedback-comment").value,
+    })),
+  );
+}
 $("clear-log").addEventListener("click", () => $("frame-log").replaceChildren());
 
 // --- start ----------------------------------------------------------------------------------
 
 const initial = byKind[state.kind] ? state.kind : endpoints[0].kind;
 state.kind = initial;
+state.typing = false; // the server says again if the tutor is still typing
 fillForm(initial, { keepValues: true });
 render();
 connect(initial);
