@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
 from ai_chat.exceptions import NotFound
-from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target
+from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target, titled
 from ai_chat.kinds.batch import BatchContext, BatchResult
 from assessments.selectors import assignment_get_editable
 from assessments.services import assignment_add_questions
@@ -75,10 +75,8 @@ class AssignmentKind(Kind):
         )
 
     def title_for(self, *, content: str, target: Target) -> str:
-        assignment: Any = target.assignment
-        if assignment is None:
-            return super().title_for(content=content, target=target)
-        return f"Assignment: {assignment.title}"[:200]
+        fallback = super().title_for(content=content, target=target)
+        return titled("Assignment", target.assignment, fallback)
 
     def placeholder(self, *, prompt: str, context: dict[str, Any]) -> dict[str, Any]:
         count = context.get("question_count", 3)

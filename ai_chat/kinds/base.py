@@ -8,7 +8,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ai_chat.exceptions import InvalidMessage
+from ai_chat.exceptions import InvalidMessage, NotFound
+from lessons.selectors import lesson_get_editable
 
 ObjectType = Literal["course", "module", "lesson", "quiz", "quiz_question", "assignment_question"]
 
@@ -128,6 +129,19 @@ class Kind:
     @property
     def saveable(self) -> bool:
         return type(self).save is not Kind.save
+
+
+def editable_lesson_target(*, user: User | AnonymousUser, lesson_id: int) -> Target:
+    """The lesson (and its course) the user may edit; `NotFound` alike for missing or not theirs."""
+    lesson = lesson_get_editable(user=user, lesson_id=lesson_id)
+    if lesson is None:
+        raise NotFound("Lesson not found.")
+    return Target(course=lesson.course, lesson=lesson)
+
+
+def titled(prefix: str, row: Any, fallback: str) -> str:
+    """A conversation title naming the row it is about (`Quiz: Loops`)."""
+    return f"{prefix}: {row.title}"[:200] if row is not None else fallback
 
 
 def _strip_fence(text: str) -> str:

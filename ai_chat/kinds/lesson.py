@@ -5,9 +5,15 @@ from typing import Annotated, Any
 from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
-from ai_chat.exceptions import NotFound
-from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target
-from lessons.selectors import lesson_get_editable
+from ai_chat.kinds.base import (
+    ContextSchema,
+    Kind,
+    SavedObject,
+    Schema,
+    Target,
+    editable_lesson_target,
+    titled,
+)
 from lessons.services import lesson_apply_content
 
 Text = Annotated[str, Field(min_length=1, max_length=1000)]
@@ -54,10 +60,7 @@ class LessonKind(Kind):
 
     def resolve_target(self, *, user: User | AnonymousUser, context: ContextSchema) -> Target:
         assert isinstance(context, LessonContext)
-        lesson = lesson_get_editable(user=user, lesson_id=context.lesson_id)
-        if lesson is None:
-            raise NotFound("Lesson not found.")
-        return Target(course=lesson.course, lesson=lesson)
+        return editable_lesson_target(user=user, lesson_id=context.lesson_id)
 
     def build_prompt(self, *, content: str, context: ContextSchema, target: Target) -> str:
         lesson: Any = target.lesson
@@ -83,12 +86,8 @@ class LessonKind(Kind):
         )
 
     def title_for(self, *, content: str, target: Target) -> str:
-        lesson: Any = target.lesson
-        return (
-            f"Lesson: {lesson.title}"[:200]
-            if lesson
-            else super().title_for(content=content, target=target)
-        )
+        fallback = super().title_for(content=content, target=target)
+        return titled("Lesson", target.lesson, fallback)
 
     def placeholder(self, *, prompt: str, context: dict[str, Any]) -> dict[str, Any]:
         lesson_id = context.get("lesson_id")

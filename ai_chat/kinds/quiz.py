@@ -5,11 +5,17 @@ from typing import Any, Literal
 from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field, model_validator
 
-from ai_chat.exceptions import NotFound
-from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target
+from ai_chat.kinds.base import (
+    ContextSchema,
+    Kind,
+    SavedObject,
+    Schema,
+    Target,
+    editable_lesson_target,
+    titled,
+)
 from ai_chat.kinds.batch import BatchContext, BatchResult
 from assessments.services import quiz_add_questions
-from lessons.selectors import lesson_get_editable
 
 QuizType = Literal["multiple_choice", "true_false", "short_answer"]
 TRUE_FALSE_OPTIONS = ["True", "False"]
@@ -69,10 +75,7 @@ class QuizKind(Kind):
 
     def resolve_target(self, *, user: User | AnonymousUser, context: ContextSchema) -> Target:
         assert isinstance(context, QuizContext)
-        lesson = lesson_get_editable(user=user, lesson_id=context.lesson_id)
-        if lesson is None:
-            raise NotFound("Lesson not found.")
-        return Target(course=lesson.course, lesson=lesson)
+        return editable_lesson_target(user=user, lesson_id=context.lesson_id)
 
     def build_prompt(self, *, content: str, context: ContextSchema, target: Target) -> str:
         assert isinstance(context, QuizContext)
@@ -90,12 +93,8 @@ class QuizKind(Kind):
         )
 
     def title_for(self, *, content: str, target: Target) -> str:
-        lesson: Any = target.lesson
-        return (
-            f"Quiz: {lesson.title}"[:200]
-            if lesson
-            else super().title_for(content=content, target=target)
-        )
+        fallback = super().title_for(content=content, target=target)
+        return titled("Quiz", target.lesson, fallback)
 
     def placeholder(self, *, prompt: str, context: dict[str, Any]) -> dict[str, Any]:
         count = context.get("question_count", 5)
