@@ -199,6 +199,7 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # httpx logs request URLs; the Gemini key travels in a header, but keep it quiet.
         "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
     },
 }
