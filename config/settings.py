@@ -81,10 +81,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# With Redis: `pubsub` (default; measured 5-10x faster for group fan-out, see bench/README.md)
+# or `core` (channels_redis's list-based layer, which drops group messages over `capacity`).
+CHANNEL_LAYER = env_str("CHANNEL_LAYER", "pubsub")
+if CHANNEL_LAYER not in ("pubsub", "core"):
+    raise ImproperlyConfiguredEnv(f"CHANNEL_LAYER must be pubsub or core, got {CHANNEL_LAYER!r}")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": (
+                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                if CHANNEL_LAYER == "pubsub"
+                else "channels_redis.core.RedisChannelLayer"
+            ),
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
