@@ -1,5 +1,6 @@
 """What every kind declares: context schema, result schema, prompt, save mapping."""
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -81,7 +82,8 @@ class Kind:
         return Target()
 
     def result_schema(self) -> dict[str, Any] | None:
-        return self.result_model.model_json_schema() if self.structured else None
+        """The result's JSON Schema; built once per model and shared, so never mutate it."""
+        return _json_schema(self.result_model) if self.structured else None
 
     def parse_result(self, text: str, context: ContextSchema) -> dict[str, Any]:
         """Validate the model's whole text; return the result as plain data."""
@@ -156,3 +158,9 @@ def _strip_fence(text: str) -> str:
 
 def context_json(context: BaseModel, *, exclude: set[str] | None = None) -> str:
     return json.dumps(context.model_dump(mode="json", exclude=exclude or set(), exclude_none=True))
+
+
+@functools.cache
+def _json_schema(model: type[Schema]) -> dict[str, Any]:
+    # pydantic rebuilds the schema on every call (about 1 ms): a turn would pay it each time.
+    return model.model_json_schema()
