@@ -57,19 +57,25 @@ def turn_start(
     model: str,
     prompt_version: str,
     worker: str,
+    new: bool = False,
 ) -> StartedTurn:
     """Store the user's message and an empty `streaming` assistant message to generate into.
 
     Refuses with `Busy` while the conversation already has a generation running. The history
-    returned is what the model sees before this turn.
+    returned is what the model sees before this turn. `new`: the conversation was created in
+    this transaction, so it has no messages to lock against, check or replay (three queries).
     """
-    locked = AIConversation.objects.select_for_update().get(pk=conversation.pk)
-    if locked.messages.filter(status=AIMessage.Status.STREAMING).exists():
-        raise Busy(
-            "A generation is already running for this conversation.",
-            conversation_id=str(conversation.pk),
-        )
-    history = conversation_turns(conversation=locked)
+    history: tuple[Turn, ...] = ()
+    if new:
+        locked = conversation
+    else:
+        locked = AIConversation.objects.select_for_update().get(pk=conversation.pk)
+        if locked.messages.filter(status=AIMessage.Status.STREAMING).exists():
+            raise Busy(
+                "A generation is already running for this conversation.",
+                conversation_id=str(conversation.pk),
+            )
+        history = conversation_turns(conversation=locked)
     user_message = AIMessage.objects.create(
         conversation=locked, role=AIMessage.Role.USER, content=content, prompt=prompt
     )
@@ -81,7 +87,8 @@ def turn_start(
         prompt_version=prompt_version,
         worker=worker,
     )
-    AIConversation.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+    if not new:
+        AIConversation.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
     return StartedTurn(user_message, assistant_message, history)
 
 

@@ -97,6 +97,7 @@ def turn_prepare(
             model=model,
             prompt_version=kind.prompt_version,
             worker=worker,
+            new=created,
         )
         input_estimate = (len(prompt) + sum(len(t.text) for t in started.history)) // 4
         reservation = quota.quota_reserve(
