@@ -4,7 +4,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,21 +24,30 @@ def seconds_until_tomorrow(now: dt.datetime | None = None) -> int:
     return max(1, int((tomorrow - now).total_seconds()))
 
 
-@transaction.atomic
 def quota_reserve(*, user_id: int, tokens: int) -> Reservation:
-    """Hold `tokens` of today's budget, or raise `QuotaExceeded` when they do not fit."""
+    """Hold `tokens` of today's budget, or raise `QuotaExceeded` when they do not fit.
+
+    One conditional UPDATE does the check and the hold, so concurrent reservations (any
+    process) cannot overspend; the day's row is inserted by the first reservation of the day.
+    """
     day = timezone.now().date()
-    AIDailyUsage.objects.get_or_create(user_id=user_id, day=day)
-    usage = AIDailyUsage.objects.select_for_update().get(user_id=user_id, day=day)
     budget = settings.DAILY_TOKEN_BUDGET
-    if usage.used_tokens + usage.reserved_tokens + tokens > budget:
-        raise QuotaExceeded(
-            f"Today's budget of {budget} tokens is spent.", retry_after=seconds_until_tomorrow()
+    for _ in range(2):
+        held = (
+            AIDailyUsage.objects.filter(user_id=user_id, day=day)
+            .alias(committed=F("used_tokens") + F("reserved_tokens"))
+            .filter(committed__lte=budget - tokens)
+            .update(reserved_tokens=F("reserved_tokens") + tokens, generations=F("generations") + 1)
         )
-    AIDailyUsage.objects.filter(pk=usage.pk).update(
-        reserved_tokens=F("reserved_tokens") + tokens, generations=F("generations") + 1
+        if held:
+            return Reservation(user_id=user_id, day=day, tokens=tokens)
+        # get_or_create inserts in a savepoint and falls back to a read if another process won.
+        _, created = AIDailyUsage.objects.get_or_create(user_id=user_id, day=day)
+        if not created:
+            break
+    raise QuotaExceeded(
+        f"Today's budget of {budget} tokens is spent.", retry_after=seconds_until_tomorrow()
     )
-    return Reservation(user_id=user_id, day=day, tokens=tokens)
 
 
 def quota_settle(*, reservation: Reservation, used_tokens: int) -> None:
