@@ -19,7 +19,7 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import firebase_admin
@@ -29,6 +29,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from firebase_admin import auth as firebase_auth
 from firebase_admin import credentials as firebase_credentials
 from firebase_admin import exceptions as firebase_exceptions
@@ -45,6 +46,8 @@ FIREBASE_APP_NAME = "lectern"
 FIREBASE_HTTP_TIMEOUT_SECONDS = 10
 # Firebase ID tokens are about 1 KiB (custom claims are capped at 1000 bytes).
 MAX_TOKEN_LENGTH = 16 * 1024
+# `last_seen_at` is written at most this often: not a write per connection and token refresh.
+LAST_SEEN_RESOLUTION = timedelta(minutes=15)
 USERNAME_PREFIX = "firebase-"
 
 MESSAGES = {
@@ -316,7 +319,8 @@ def user_for_firebase_claims(claims: FirebaseClaims) -> AbstractUser:
             changed.append(field)
     if changed:
         user.save(update_fields=changed)
-    account.save(update_fields=["last_seen_at"])
+    if account.last_seen_at < timezone.now() - LAST_SEEN_RESOLUTION:
+        account.save(update_fields=["last_seen_at"])  # auto_now stamps it
     return user
 
 

@@ -10,14 +10,18 @@ import logging
 import socket
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from firebase_admin import _token_gen
 
 from ai_chat import auth
 from ai_chat.auth import (
+    LAST_SEEN_RESOLUTION,
     AuthFailed,
     FirebaseClaims,
     authenticate_token,
@@ -354,7 +358,7 @@ def test_sign_in_without_email_claim_keeps_the_stored_email(firebase):  # noqa: 
 
 @pytest.mark.django_db
 def test_sign_in_updates_last_seen(firebase):  # noqa: F811
-    """Each sign-in stamps the account's last_seen_at."""
+    """A sign-in after a long absence stamps the account's last_seen_at."""
     user_for_firebase_claims(claims_for("u1"))
     account = FirebaseAccount.objects.get(uid="u1")
     FirebaseAccount.objects.filter(pk=account.pk).update(
@@ -363,6 +367,20 @@ def test_sign_in_updates_last_seen(firebase):  # noqa: F811
     user_for_firebase_claims(claims_for("u1"))
     account.refresh_from_db()
     assert account.last_seen_at.year > 2020
+
+
+@pytest.mark.django_db
+def test_sign_in_writes_last_seen_at_most_every_resolution(firebase):  # noqa: F811
+    """A token refresh minutes after the last one writes nothing: one write per 15 minutes."""
+    user_for_firebase_claims(claims_for("u1"))
+    account = FirebaseAccount.objects.get(uid="u1")
+    recent = timezone.now() - LAST_SEEN_RESOLUTION + timedelta(minutes=1)
+    FirebaseAccount.objects.filter(pk=account.pk).update(last_seen_at=recent)
+    with CaptureQueriesContext(connection) as queries:
+        user_for_firebase_claims(claims_for("u1"))
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    account.refresh_from_db()
+    assert account.last_seen_at == recent
 
 
 @pytest.mark.django_db
