@@ -14,6 +14,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from autobahn.exception import Disconnected
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -38,6 +40,13 @@ logger = logging.getLogger(__name__)
 CONNECTION_RETRY_AFTER = 5
 
 
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether a send failed because the client has gone: daphne raises autobahn's
+    `Disconnected`, uvicorn its `ClientDisconnected` (an `OSError`). The server's
+    `websocket.disconnect` follows; nothing is wrong with the service."""
+    return isinstance(exc, Disconnected | OSError)
+
+
 class SignedInConsumer(AsyncWebsocketConsumer):
     """A socket whose frames are served to a signed-in user (or, where allowed, anyone)."""
 
@@ -48,6 +57,19 @@ class SignedInConsumer(AsyncWebsocketConsumer):
     auth_deadline: asyncio.Task[None] | None = None
     counted = False
     registered = False
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' `dispatch` without its `aclose_old_connections()` before every message.
+
+        That call is a hop to the process's one thread-sensitive database thread, so every frame
+        (a `ping`, a `cancel`) would queue behind all the database work of every socket: seconds
+        under load. It is not needed here: the ORM is only reached through
+        `database_sync_to_async`, which closes stale connections before and after each call.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened."""

@@ -1,0 +1,66 @@
+"""The socket side of streaming: frames are served without waiting for the database thread,
+and a client that leaves mid-stream ends its relay quietly."""
+
+import asyncio
+import logging
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from autobahn.exception import Disconnected
+from channels.db import database_sync_to_async
+
+from ai_chat.consumers.generation import CourseGenerationConsumer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FRAME = {"type": "streaming", "message_id": "m1", "index": 0, "chunk": "{"}
+
+
+def consumer_whose_send_fails(error: Exception) -> CourseGenerationConsumer:
+    """A consumer following one frame, whose socket send raises `error` as the server would."""
+    consumer = CourseGenerationConsumer()
+
+    async def follow(message_id: str, *, after_index: int, fallback: Any) -> Any:
+        yield FRAME
+
+    async def send_frame(frame: dict[str, Any], request_id: str | None) -> None:
+        raise error
+
+    consumer.runtime = SimpleNamespace(hub=SimpleNamespace(follow=follow))  # type: ignore[assignment]
+    consumer.send_frame = send_frame  # type: ignore[method-assign]
+    return consumer
+
+
+@pytest.mark.parametrize(
+    "error",
+    # daphne (autobahn) and uvicorn (`ClientDisconnected`, an OSError) on a closed socket
+    [Disconnected("Attempt to send on a closed protocol"), ConnectionResetError()],
+    ids=["daphne", "uvicorn"],
+)
+async def test_a_client_gone_mid_stream_ends_the_relay_without_an_error_log(error, caplog):
+    await consumer_whose_send_fails(error)._relay("m1", -1, None)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_any_other_relay_failure_is_logged_with_its_traceback(caplog):
+    await consumer_whose_send_fails(RuntimeError("boom"))._relay("m1", -1, None)
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.getMessage() == "relaying m1 failed" and record.exc_info is not None
+
+
+async def test_frames_are_served_while_the_database_thread_is_busy(connect, user):
+    """A `ping` is answered at once even while the process's one database thread is held:
+    frame dispatch must not hop to that thread first (Channels' default does)."""
+    client = await connect("course", user)
+    release = threading.Event()
+    held = database_sync_to_async(lambda: release.wait(10))()
+    busy = asyncio.ensure_future(held)
+    await asyncio.sleep(0.05)  # the database thread is now inside `release.wait`
+    try:
+        pong = await client.request(type="ping", request_id="p1", timeout=2)
+        assert pong == {"type": "pong", "request_id": "p1"}
+    finally:
+        release.set()
+        await busy
