@@ -284,7 +284,7 @@ def real_server(
 def baseline_server(
     workdir: Path, *, chunk_size: int = CHUNK_SIZE, delay_ms: int = 20, compression: str = "deflate"
 ) -> Server:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_URL"))}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", PYTHONUNBUFFERED="1")
     argv = [
         PYTHON,
@@ -401,13 +401,21 @@ def add_common_args(parser: Any) -> None:
         help="DATABASE_CONN_MAX_AGE for the servers (unset: the project "
         "default, 0 = a new database connection per call)",
     )
+    parser.add_argument(
+        "--database-pool",
+        action="store_true",
+        help="DATABASE_POOL=true for the servers (PostgreSQL only: a psycopg pool per process)",
+    )
 
 
 def server_overrides(args: Any) -> dict[str, str]:
     """Environment the command line adds to every real server."""
-    if getattr(args, "conn_max_age", None) is None:
-        return {}
-    return {"DATABASE_CONN_MAX_AGE": str(args.conn_max_age)}
+    overrides = {}
+    if getattr(args, "conn_max_age", None) is not None:
+        overrides["DATABASE_CONN_MAX_AGE"] = str(args.conn_max_age)
+    if getattr(args, "database_pool", False):
+        overrides["DATABASE_POOL"] = "true"
+    return overrides
 
 
 # --- the load generator process --------------------------------------------------------------

@@ -1,6 +1,9 @@
 """System checks refuse unsafe production settings; the management commands do their jobs."""
 
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from io import StringIO
 
@@ -116,3 +119,43 @@ def test_purge_deletes_only_old_conversations(user):
     call_command("purge_conversations", "--older-than", "30", stdout=out)
     assert list(AIConversation.objects.values_list("pk", flat=True)) == [new.pk]
     assert "deleted 1" in out.getvalue()
+
+
+def _settings_in_a_fresh_process(**env: str) -> subprocess.CompletedProcess[str]:
+    """Import the settings under `env`: what a server process started that way would see."""
+    code = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS'))"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+    environ.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_database_pool_configures_a_psycopg_pool_for_postgresql():
+    loaded = _settings_in_a_fresh_process(
+        DATABASE_URL="postgres://lectern@db.example:5432/lectern",
+        DATABASE_POOL="true",
+        DATABASE_POOL_MAX_SIZE="5",
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert "'pool': {'min_size': 1, 'max_size': 5, 'timeout': 10}" in loaded.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_POOL": "true"}, "DATABASE_POOL needs a postgres:// DATABASE_URL"),
+        (
+            {
+                "DATABASE_URL": "postgres://lectern@db.example:5432/lectern",
+                "DATABASE_POOL": "true",
+                "DATABASE_CONN_MAX_AGE": "60",
+            },
+            "DATABASE_POOL needs DATABASE_CONN_MAX_AGE=0",
+        ),
+    ],
+    ids=["sqlite", "persistent-connections"],
+)
+def test_database_pool_refuses_what_it_cannot_pool(env, message):
+    loaded = _settings_in_a_fresh_process(**env)
+    assert loaded.returncode != 0 and message in loaded.stderr

@@ -97,7 +97,7 @@ def server_env(db_path: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "REDIS_URL", "GEMINI_", "AI_PROVIDER"))
+        if not key.startswith(("DATABASE_", "REDIS_URL", "GEMINI_", "AI_PROVIDER"))
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
