@@ -64,3 +64,28 @@ async def test_frames_are_served_while_the_database_thread_is_busy(connect, user
     finally:
         release.set()
         await busy
+
+
+async def test_ai_sockets_take_no_channel_layer_channel(connect, user, monkeypatch):
+    """The AI endpoints never receive layer messages, so they open no channel (with Redis, no
+    subscription per socket); `/ws/events/`, which joins rooms, does."""
+    from channels.layers import get_channel_layer
+
+    from tests.realtime.conftest import open_events
+
+    layer = get_channel_layer()
+    opened: list[str] = []
+    new_channel = layer.new_channel
+
+    async def counted(prefix: str = "specific") -> str:
+        opened.append(prefix)
+        return await new_channel(prefix)
+
+    monkeypatch.setattr(layer, "new_channel", counted)
+    for kind in ("course", "lesson", "quiz", "assignment", "chat"):
+        client = await connect(kind, user)
+        assert (await client.request(type="ping"))["type"] == "pong"
+    assert opened == []
+    events = await open_events(user)
+    assert len(opened) == 1
+    await events.close()
