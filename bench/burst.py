@@ -30,31 +30,15 @@ from bench.common import (
     Server,
     Workdir,
     add_common_args,
-    baseline_server,
-    make_sessions,
     print_table,
     raise_nofile,
-    real_server,
     run_client,
-    server_overrides,
+    start_generation_server,
 )
 
 
 def start(name: str, workdir: Path, args: argparse.Namespace) -> tuple[Server, list[str]]:
-    if name == "baseline":
-        return baseline_server(workdir, chunk_size=args.chunk_size, delay_ms=0).start(), [
-            "sessionid=baseline"
-        ]
-    server = real_server(
-        name,
-        workdir,
-        database_url=args.database_url,
-        OFFLINE_CHUNK_SIZE=str(args.chunk_size),
-        OFFLINE_CHUNK_DELAY_MS="0",
-        **server_overrides(args),
-    )
-    cookies = make_sessions(server, args.users)
-    return server.start(), cookies
+    return start_generation_server(name, workdir, args, delay_ms=0)
 
 
 def measure(name: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:

@@ -418,6 +418,26 @@ def server_overrides(args: Any) -> dict[str, str]:
     return overrides
 
 
+def start_generation_server(
+    name: str, workdir: Path, args: Any, *, delay_ms: int
+) -> tuple[Server, list[str]]:
+    """The baseline or a real server (`name`) streaming the course placeholder in
+    `args.chunk_size` chunks, `delay_ms` apart; started, with session cookies to connect with."""
+    if name == "baseline":
+        server = baseline_server(workdir, chunk_size=args.chunk_size, delay_ms=delay_ms)
+        return server.start(), ["sessionid=baseline"]
+    server = real_server(
+        name,
+        workdir,
+        database_url=args.database_url,
+        OFFLINE_CHUNK_SIZE=str(args.chunk_size),
+        OFFLINE_CHUNK_DELAY_MS=str(delay_ms),
+        **server_overrides(args),
+    )
+    cookies = make_sessions(server, args.users)
+    return server.start(), cookies
+
+
 # --- the load generator process --------------------------------------------------------------
 
 

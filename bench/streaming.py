@@ -49,31 +49,16 @@ from bench.common import (
     Server,
     Workdir,
     add_common_args,
-    baseline_server,
-    make_sessions,
     print_table,
     raise_nofile,
-    real_server,
     run_clients,
-    server_overrides,
     split,
+    start_generation_server,
 )
 
 
 def start_server(name: str, workdir: Path, args: argparse.Namespace) -> tuple[Server, list[str]]:
-    if name == "baseline":
-        server = baseline_server(workdir, chunk_size=args.chunk_size, delay_ms=args.interval_ms)
-        return server.start(), ["sessionid=baseline"]
-    server = real_server(
-        name,
-        workdir,
-        database_url=args.database_url,
-        OFFLINE_CHUNK_SIZE=str(args.chunk_size),
-        OFFLINE_CHUNK_DELAY_MS=str(args.interval_ms),
-        **server_overrides(args),
-    )
-    cookies = make_sessions(server, args.users)
-    return server.start(), cookies
+    return start_generation_server(name, workdir, args, delay_ms=args.interval_ms)
 
 
 def run_step(
