@@ -127,7 +127,7 @@ async def open_client(
 ) -> Client:
     communicator = WebsocketCommunicator(application, PATHS[kind], headers=headers or ORIGIN)
     if user is not None:
-        # The session path: AuthMiddlewareStack would put this user in the scope.
+        # The session path: SessionUserMiddleware would put this user in the scope.
         communicator.scope["user"] = user
     # Generous: the first connection of a loop builds its runtime (and provider) first.
     connected, _ = await communicator.connect(timeout=10)

@@ -1,0 +1,76 @@
+"""The handshake's session user, through the whole ASGI application with a real session cookie."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from config.asgi import application
+from config.websocket_auth import SessionUserMiddleware
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+def session_cookie_for(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+async def first_frame(cookie: str | None) -> dict:
+    headers = [ORIGIN] + ([(b"cookie", f"a=1; sessionid={cookie}".encode())] if cookie else [])
+    communicator = WebsocketCommunicator(application, "/ws/ai/course-generation/", headers)
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    # Signed in: `auth_success` comes first. Anonymous: a `ping` before `auth` is refused.
+    await communicator.send_to(text_data=json.dumps({"type": "ping"}))
+    frame = json.loads(await communicator.receive_from(timeout=5))
+    await communicator.disconnect()
+    return frame
+
+
+async def test_a_valid_session_cookie_signs_the_socket_in(user):
+    cookie = await database_sync(session_cookie_for, user)
+    frame = await first_frame(cookie)
+    assert frame["type"] == "auth_success" and frame["user"]["id"] == user.pk
+
+
+async def test_no_cookie_or_an_unknown_session_is_anonymous():
+    assert (await first_frame(None))["code"] == "auth_required"
+    assert (await first_frame("not-a-session"))["code"] == "auth_required"
+
+
+async def test_a_password_change_ends_the_sessions_made_before_it(user):
+    """Django's session hash check: a session from before the change no longer signs in."""
+    cookie = await database_sync(session_cookie_for, user)
+    user.set_password("a-new-password-123")
+    await user.asave()
+    assert (await first_frame(cookie))["code"] == "auth_required"
+
+
+async def test_a_deactivated_user_is_anonymous(user):
+    cookie = await database_sync(session_cookie_for, user)
+    user.is_active = False
+    await user.asave()
+    assert (await first_frame(cookie))["code"] == "auth_required"
+
+
+async def test_the_inner_scope_has_the_user_and_no_session(user):
+    """Sockets never write the session, so none is carried (nor checked on every send)."""
+    cookie = await database_sync(session_cookie_for, user)
+    seen = {}
+
+    async def inner(scope, receive, send):
+        seen.update(scope)
+
+    scope = {"type": "websocket", "headers": [(b"cookie", f"sessionid={cookie}".encode())]}
+    await SessionUserMiddleware(inner)(scope, None, None)
+    assert seen["user"].pk == user.pk and "session" not in seen
+
+
+async def database_sync(function, *args):
+    return await database_sync_to_async(function)(*args)
