@@ -5,8 +5,8 @@ A client keeps --concurrency connection attempts in flight; each one opens a Web
 handshake). Reported: completed handshakes per second, latency from TCP connect to
 `auth_success` (p50/p99), and CPU.
 
-- cookie: the handshake carries a Django session cookie (Channels' AuthMiddlewareStack loads
-  the session and the user from the database on every connection).
+- cookie: the handshake carries a Django session cookie (config/websocket_auth.py's
+  SessionUserMiddleware loads the session and the user from the database on every connection).
 - firebase: no cookie; the first frame is `{"type": "auth", "token": ...}` with a real RS256 ID
   token, verified by firebase-admin against certificates served by tests/fakes/firebase.py's
   FakeFirebaseServer, which runs inside this process (the server gets
