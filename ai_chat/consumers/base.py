@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from ai_chat.consumers.frames import history_frame, replay_frames
-from ai_chat.consumers.socket import SignedInConsumer, is_disconnect
+from ai_chat.consumers.socket import ClientGone, SignedInConsumer
 from ai_chat.exceptions import (
     MessageTooLong,
     NotRunning,
@@ -167,11 +167,10 @@ class BaseAIConsumer(SignedInConsumer):
                 await self._relay_frame(frame, request_id)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
-            if not is_disconnect(exc):
-                logger.exception("relaying %s failed", message_id)
-            else:  # the client left mid-stream; the generation goes on, resumable elsewhere
-                logger.debug("stopped relaying %s: the client disconnected", message_id)
+        except ClientGone:  # the client left mid-stream; the generation goes on, resumable
+            logger.debug("stopped relaying %s: the client disconnected", message_id)
+        except Exception:
+            logger.exception("relaying %s failed", message_id)
 
     async def _relay_frame(self, frame: dict[str, Any], request_id: str | None) -> None:
         """Send one frame of a followed generation (subclasses add to it)."""

@@ -40,11 +40,10 @@ logger = logging.getLogger(__name__)
 CONNECTION_RETRY_AFTER = 5
 
 
-def is_disconnect(exc: BaseException) -> bool:
-    """Whether a send failed because the client has gone: daphne raises autobahn's
-    `Disconnected`, uvicorn its `ClientDisconnected` (an `OSError`). The server's
-    `websocket.disconnect` follows; nothing is wrong with the service."""
-    return isinstance(exc, Disconnected | OSError)
+class ClientGone(Exception):
+    """A send found the client gone: daphne raises autobahn's `Disconnected`, uvicorn its
+    `ClientDisconnected` (an `OSError`). The server's `websocket.disconnect` follows; nothing
+    is wrong with the service, so this ends what was sending, quietly."""
 
 
 class SignedInConsumer(AsyncWebsocketConsumer):
@@ -69,7 +68,12 @@ class SignedInConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        try:
+            await handler(message)
+        except ClientGone:
+            logger.debug(
+                "%s: the client left while %s was answered", self.endpoint, message["type"]
+            )
 
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened."""
@@ -101,6 +105,8 @@ class SignedInConsumer(AsyncWebsocketConsumer):
             raw = decode_text_frame(text_data)
             request_id = request_id_of(raw)
             await self._route(self.parse(raw))
+        except ClientGone:
+            raise  # nobody to tell: `dispatch` ends the handler
         except AuthFailed as failed:
             if self.auth_deadline is not None:  # closing now: no auth_timeout after it
                 self.auth_deadline.cancel()
@@ -151,7 +157,10 @@ class SignedInConsumer(AsyncWebsocketConsumer):
         if request_id is not None:
             frame = {**frame, "request_id": request_id}
         text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
-        await self.send(text_data=text)
+        try:
+            await self.send(text_data=text)
+        except (Disconnected, OSError) as gone:
+            raise ClientGone() from gone
 
     # --- signing in -------------------------------------------------------------------------
 

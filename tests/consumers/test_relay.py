@@ -19,28 +19,43 @@ FRAME = {"type": "streaming", "message_id": "m1", "index": 0, "chunk": "{"}
 
 
 def consumer_whose_send_fails(error: Exception) -> CourseGenerationConsumer:
-    """A consumer following one frame, whose socket send raises `error` as the server would."""
+    """A signed-in consumer following one frame, whose socket send raises `error` as the
+    server would."""
     consumer = CourseGenerationConsumer()
+    consumer.user = SimpleNamespace(pk=1)
 
     async def follow(message_id: str, *, after_index: int, fallback: Any) -> Any:
         yield FRAME
 
-    async def send_frame(frame: dict[str, Any], request_id: str | None) -> None:
+    async def send(text_data: str | None = None, **kwargs: Any) -> None:
         raise error
 
     consumer.runtime = SimpleNamespace(hub=SimpleNamespace(follow=follow))  # type: ignore[assignment]
-    consumer.send_frame = send_frame  # type: ignore[method-assign]
+    consumer.send = send  # type: ignore[method-assign]
     return consumer
 
 
-@pytest.mark.parametrize(
+# What the servers raise on a send to a client that has gone: daphne (autobahn), uvicorn
+# (`ClientDisconnected`, an OSError).
+GONE = pytest.mark.parametrize(
     "error",
-    # daphne (autobahn) and uvicorn (`ClientDisconnected`, an OSError) on a closed socket
     [Disconnected("Attempt to send on a closed protocol"), ConnectionResetError()],
     ids=["daphne", "uvicorn"],
 )
+
+
+@GONE
 async def test_a_client_gone_mid_stream_ends_the_relay_without_an_error_log(error, caplog):
     await consumer_whose_send_fails(error)._relay("m1", -1, None)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@GONE
+async def test_a_client_gone_before_its_answer_ends_the_frame_quietly(error, caplog):
+    """`dispatch` (every client frame and every layer message) ends quietly, not with an
+    internal-error attempt or an exception that would take the consumer down."""
+    consumer = consumer_whose_send_fails(error)
+    await consumer.dispatch({"type": "websocket.receive", "text": '{"type": "ping"}'})
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
