@@ -62,9 +62,6 @@ def measure(name: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any
             sampler.machine_cores(*window) - result["server_cores"] - result["client_cores"]
         )
         result["server_rss_mb"] = sampler.peak_rss_mb()
-        errors = server.errors()
-        if errors:
-            print(f"  {name} logged errors:\n{errors}")
     finally:
         server.stop()
     result["server"] = name

@@ -191,14 +191,19 @@ class Server:
         return self
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        """Stop the process (if it runs) and print a summary of any errors it logged."""
+        if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        errors = self.errors()
+        if errors:
+            print(f"  {self.name}:{self.port} logged errors:\n{errors}", flush=True)
 
     def rss_kb(self) -> int:
         return proc_rss_kb(self.pid)

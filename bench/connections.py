@@ -106,9 +106,6 @@ def measure(name: str, deflate: bool, workdir: Path, args: argparse.Namespace) -
             if proc.poll() is None:
                 proc.kill()
             proc.wait(timeout=10)
-        errors = server.errors()
-        if errors:
-            print(f"  {name} logged errors:\n{errors}")
     finally:
         server.stop()
     opened = ready["opened"]

@@ -118,9 +118,6 @@ def measure(
             sampler.machine_cores(*window) - result["server_cores"] - result["client_cores"]
         )
         result["cert_fetches"] = (firebase.cert_fetches() - fetches_before) if firebase else 0
-        errors = server.errors()
-        if errors:
-            print(f"  {name} logged errors:\n{errors}")
     finally:
         server.stop()
     result.update(server=name, auth=auth)

@@ -74,10 +74,6 @@ def measure(args: argparse.Namespace, workdir: Path, url: str) -> list[dict[str,
                 f"problems {result['problems']}",
                 flush=True,
             )
-        for server in (a, b):
-            errors = server.errors()
-            if errors:
-                print(f"  {server.name}:{server.port} logged errors:\n{errors}")
     finally:
         a.stop()
         b.stop()

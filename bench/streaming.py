@@ -154,9 +154,6 @@ def capacity(
             rows.append(row)
             if ok(row, args.p99_ms):
                 best = n
-        errors = server.errors()
-        if errors:
-            print(f"  {name} logged errors:\n{errors}")
     finally:
         server.stop()
     return rows, best
