@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "ai_chat",
     "learning",
     "realtime",
+    "jobs",
     "ops",
 ]
 
@@ -228,3 +229,14 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# Background lesson jobs (jobs/): a running job renews its lease every JOB_HEARTBEAT_SECONDS;
+# one not renewed for JOB_LEASE_SECONDS is a dead worker's, requeued by the sweep (every
+# JOB_SWEEP_SECONDS, in each worker) up to JOB_MAX_ATTEMPTS, then failed.
+JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 5.0)
+JOB_LEASE_SECONDS = env_float("JOB_LEASE_SECONDS", 30.0)
+JOB_SWEEP_SECONDS = env_float("JOB_SWEEP_SECONDS", 10.0)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
+JOB_TIME_LIMIT_SECONDS = env_float("JOB_TIME_LIMIT_SECONDS", 600.0)
+JOB_RETRY_BACKOFF_SECONDS = env_float("JOB_RETRY_BACKOFF_SECONDS", 10.0)
+JOB_QUEUED_RESEND_SECONDS = env_float("JOB_QUEUED_RESEND_SECONDS", 900.0)

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from lessons.models import Lesson
+from lessons.models import Lesson, LessonRevision
 
 
 @admin.register(Lesson)
@@ -32,3 +32,27 @@ class LessonAdmin(admin.ModelAdmin):
             {"fields": ("generation_status", "generation_error", "created_at", "updated_at")},
         ),
     )
+
+
+@admin.register(LessonRevision)
+class LessonRevisionAdmin(admin.ModelAdmin):
+    list_display = ("title", "lesson", "reason", "edited", "created_at")
+    list_filter = ("reason", "edited", "created_at")
+    search_fields = ("title", "lesson__title")
+    list_select_related = ("lesson",)
+    readonly_fields = (
+        "lesson",
+        "reason",
+        "edited",
+        "title",
+        "description",
+        "objectives",
+        "outline",
+        "content",
+        "key_terms",
+        "estimated_minutes",
+        "created_at",
+    )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False

@@ -27,6 +27,8 @@ class Lesson(models.Model):
         max_length=20, choices=GenerationStatus.choices, default=GenerationStatus.PENDING
     )
     generation_error = models.TextField(blank=True)
+    # sha256 of `content` as the last generation wrote it: content that differs was edited by hand.
+    generated_content_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -51,3 +53,26 @@ class Lesson(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class LessonRevision(models.Model):
+    """A lesson's content as it was before something replaced it (a regeneration, a save)."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="revisions")
+    reason = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    objectives = models.JSONField(default=list, blank=True)
+    outline = models.JSONField(default=list, blank=True)
+    content = models.TextField(blank=True)
+    key_terms = models.JSONField(default=list, blank=True)
+    estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
+    edited = models.BooleanField(default=False, help_text="The content had been edited by hand.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["lesson_id", "-created_at"]
+        indexes = [models.Index(fields=["lesson", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.created_at:%Y-%m-%d %H:%M})"

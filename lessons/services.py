@@ -1,11 +1,13 @@
 """Writes to lessons: apply generated content, move the generation status."""
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from lessons.models import Lesson
+from lessons.models import Lesson, LessonRevision
 
 CONTENT_FIELDS = (
     "title",
@@ -20,12 +22,18 @@ CONTENT_FIELDS = (
 
 @transaction.atomic
 def lesson_apply_content(*, lesson: Lesson, content: Mapping[str, Any]) -> Lesson:
-    """Write a lesson's generated fields and mark its generation completed."""
+    """Write a lesson's generated fields and mark its generation completed.
+
+    Content it replaces is kept first as a `LessonRevision`: nothing is overwritten silently.
+    """
+    if lesson.content and lesson.content != content.get("content", lesson.content):
+        lesson_revision_create(lesson=lesson, reason="regenerated")
     for name in CONTENT_FIELDS:
         if name in content:
             setattr(lesson, name, content[name])
     lesson.generation_status = Lesson.GenerationStatus.COMPLETED
     lesson.generation_error = ""
+    lesson.generated_content_hash = content_hash(lesson.content)
     lesson.save()
     return lesson
 
@@ -38,3 +46,49 @@ def lesson_set_generation_status(*, lesson: Lesson, status: str, error: str = ""
     lesson.generation_error = error if status == Lesson.GenerationStatus.FAILED else ""
     lesson.save(update_fields=["generation_status", "generation_error", "updated_at"])
     return lesson
+
+
+def content_hash(content: str) -> str:
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def lesson_is_edited(*, lesson: Lesson) -> bool:
+    """Whether the content differs from what the last generation wrote: someone edited it."""
+    return bool(lesson.content) and content_hash(lesson.content) != lesson.generated_content_hash
+
+
+def lesson_revision_create(*, lesson: Lesson, reason: str) -> LessonRevision:
+    """Keep the lesson's current content (before something replaces it)."""
+    return LessonRevision.objects.create(
+        lesson=lesson,
+        reason=reason[:100],
+        edited=lesson_is_edited(lesson=lesson),
+        **{name: getattr(lesson, name) for name in CONTENT_FIELDS},
+    )
+
+
+def lesson_generation_claim(*, lesson_id: int, statuses: Iterable[str]) -> bool:
+    """Move a lesson in one of `statuses` to `generating` with one conditional UPDATE.
+
+    False when the lesson was not in one of them: another click, tab or worker claimed it.
+    """
+    claimed = Lesson.objects.filter(pk=lesson_id, generation_status__in=list(statuses)).update(
+        generation_status=Lesson.GenerationStatus.GENERATING,
+        generation_error="",
+        updated_at=timezone.now(),
+    )
+    return bool(claimed)
+
+
+def lesson_generation_release(*, lesson_id: int, status: str, error: str = "") -> bool:
+    """Move a `generating` lesson to `status` (a failure, a cancel); False if not generating."""
+    if status not in Lesson.GenerationStatus.values:
+        raise ValueError(f"unknown generation status {status!r}")
+    released = Lesson.objects.filter(
+        pk=lesson_id, generation_status=Lesson.GenerationStatus.GENERATING
+    ).update(
+        generation_status=status,
+        generation_error=error if status == Lesson.GenerationStatus.FAILED else "",
+        updated_at=timezone.now(),
+    )
+    return bool(released)

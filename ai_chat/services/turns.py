@@ -12,6 +12,7 @@ from django.db import transaction
 from ai_chat.agent.base import GenerationRequest
 from ai_chat.exceptions import Busy, NothingToRefine
 from ai_chat.kinds import get_kind
+from ai_chat.kinds.base import Target
 from ai_chat.models import AIConversation, AIMessage
 from ai_chat.services import quota
 from ai_chat.services.conversations import (
@@ -43,11 +44,13 @@ def turn_prepare(
     refinement: bool,
     model: str,
     worker: str,
+    target: Target | None = None,
 ) -> PreparedTurn:
     """Check, store and plan a turn: conversation, user message, empty assistant message.
 
     Raises the protocol's errors: `not_found`, `invalid_message`, `busy`, `quota_exceeded`,
-    `nothing_to_refine`.
+    `nothing_to_refine`. `target`: rows the caller has already authorised (a background job
+    checked who may generate when it was asked for); without it the kind resolves and checks them.
     """
     kind = get_kind(kind_name)
     conversation: AIConversation | None = None
@@ -58,7 +61,8 @@ def turn_prepare(
     parsed_context = kind.parse_context(
         context if context or conversation is None else conversation.context
     )
-    target = kind.resolve_target(user=user, context=parsed_context)
+    if target is None:
+        target = kind.resolve_target(user=user, context=parsed_context)
     if refinement:
         assert conversation is not None
         if latest_result(conversation=conversation) is None:

@@ -1,0 +1,44 @@
+"""The job sweep's home: a thread in every Celery worker, started when the worker is ready.
+
+Why the worker and not the web process or beat: a worker is what every deployment that runs jobs
+has (beat is one more process to run, and django-celery-beat does not support Django 6.1), a
+worker that comes back after a crash sweeps at once, and the sweep's conditional updates make
+several workers sweeping together harmless. `manage.py jobs_sweep` runs it by hand or from cron.
+"""
+
+import logging
+import threading
+
+from celery.signals import worker_ready, worker_shutdown
+from django.conf import settings
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+_stop = threading.Event()
+
+
+def sweep_forever(stop: threading.Event) -> None:
+    from jobs.services.sweep import jobs_sweep
+
+    while not stop.is_set():
+        try:
+            jobs_sweep()
+        except Exception:  # a database blip must not end the sweeping
+            logger.warning("job sweep failed", exc_info=True)
+        finally:
+            close_old_connections()
+        stop.wait(settings.JOB_SWEEP_SECONDS)
+
+
+@worker_ready.connect
+def _start_sweeper(**_kwargs: object) -> None:
+    _stop.clear()
+    threading.Thread(
+        target=sweep_forever, args=(_stop,), name="lectern-job-sweep", daemon=True
+    ).start()
+
+
+@worker_shutdown.connect
+def _stop_sweeper(**_kwargs: object) -> None:
+    _stop.set()
