@@ -28,7 +28,6 @@ from ai_chat.models import (
     AIGeneratedObject,
     AIMessage,
     AIResultSave,
-    FirebaseAccount,
 )
 
 
@@ -290,10 +289,3 @@ class AIDailyUsageAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
     date_hierarchy = "day"
     ordering = ("-day", "user")
-
-
-@admin.register(FirebaseAccount)
-class FirebaseAccountAdmin(ReadOnlyAdmin):
-    list_display = ("uid", "user", "created_at", "last_seen_at")
-    search_fields = ("uid", "user__email", "user__username")
-    list_select_related = ("user",)

@@ -6,4 +6,7 @@ class AiChatConfig(AppConfig):
     verbose_name = "AI conversations"
 
     def ready(self) -> None:
-        from ai_chat import checks  # noqa: F401  (registers the system checks)
+        from ai_chat import (
+            checks,  # noqa: F401  (registers the system checks)
+            exceptions,  # noqa: F401  (registers the error codes)
+        )

@@ -17,7 +17,8 @@ from pydantic.json_schema import models_json_schema
 
 from ai_chat import protocol, server_frames
 from ai_chat.kinds import KINDS
-from ai_chat.protocol import MAX_FRAME_BYTES, MAX_REQUEST_ID, CloseCode
+from sockets.codes import CloseCode
+from sockets.frames import MAX_FRAME_BYTES, MAX_REQUEST_ID
 
 ASYNCAPI_VERSION = "3.0.0"
 API_VERSION = "1.1.0"  # bump with any change to the wire contract

@@ -216,20 +216,3 @@ class AIDailyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.day}: {self.used_tokens}"
-
-
-class FirebaseAccount(models.Model):
-    """The one Django user a Firebase uid maps to."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="firebase_account"
-    )
-    uid = models.CharField(max_length=128, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_seen_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = "Firebase account"
-
-    def __str__(self) -> str:
-        return self.uid

@@ -1,72 +1,33 @@
 """The server frames of the wire contract (PROTOCOL.md, "Server frames") as pydantic models.
 
-The consumer builds its frames as plain dicts; these models describe them, for the AsyncAPI
-document (`ai_chat.asyncapi`) and for the tests that validate what the consumer really sends.
-They forbid unknown fields, so a field added on one side only fails those tests.
-
-This module imports no Django code: the literals below are checked against their sources
-(exception classes, kinds, model choices) by tests/test_asyncapi.py.
+The frames every endpoint shares (`auth_success`, `auth_error`, `error`, `pong`) are
+`sockets.server_frames`; these are the generation endpoints' own. They forbid unknown fields,
+so a field added on one side only fails the tests that validate what the consumer sends.
 """
 
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
-from ai_chat.protocol import MAX_REQUEST_ID
+from sockets.server_frames import (
+    AuthErrorFrame,
+    AuthSuccessFrame,
+    ErrorFrame,
+    Part,
+    PongFrame,
+    ServerFrame,
+)
 
-ErrorCode = Literal[
-    "invalid_frame",
-    "unknown_type",
-    "invalid_message",
-    "message_too_long",
-    "message_too_large",
-    "not_found",
-    "busy",
-    "rate_limited",
-    "quota_exceeded",
-    "token_expired",
-    "nothing_to_refine",
-    "nothing_to_save",
-    "not_running",
-    "ai_unavailable",
-    "ai_invalid_output",
-    "internal_error",
-    "forbidden",
-]
-AuthErrorCode = Literal[
-    "invalid_token",
-    "expired_token",
-    "revoked_token",
-    "user_disabled",
-    "auth_required",
-    "auth_timeout",
-]
 KindName = Literal["course", "lesson", "quiz", "assignment", "chat"]
 ObjectType = Literal["course", "module", "lesson", "quiz", "quiz_question", "assignment_question"]
 MessageRole = Literal["user", "assistant"]
 MessageStatus = Literal["streaming", "completed", "failed", "cancelled", "interrupted"]
 
-ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
-AUTH_ERROR_CODES: frozenset[str] = frozenset(get_args(AuthErrorCode))
 
 ConversationId = Annotated[uuid.UUID, Field(description="The conversation.")]
 MessageId = Annotated[uuid.UUID, Field(description="The assistant message being generated.")]
-
-
-class Part(BaseModel):
-    """Base of the objects nested in server frames."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class UserInfo(Part):
-    """The signed-in user."""
-
-    id: int
-    email: str = Field(description="May be empty when the account has no e-mail.")
-    display_name: str
 
 
 class TokenUsage(Part):
@@ -94,40 +55,6 @@ class HistoryMessage(Part):
     )
     status: MessageStatus
     created_at: datetime = Field(description="ISO 8601, UTC.")
-
-
-class ErrorDetail(Part):
-    """One field at fault."""
-
-    field: str = Field(description='Dotted path of the field, e.g. "context.lesson_id".')
-    message: str
-
-
-class ServerFrame(BaseModel):
-    """Base of every server frame."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    request_id: str | None = Field(
-        default=None,
-        max_length=MAX_REQUEST_ID,
-        description="The `request_id` of the client frame this frame answers, if it had one.",
-    )
-
-
-class AuthSuccessFrame(ServerFrame):
-    """The connection is authenticated: after a session handshake, or an accepted `auth`."""
-
-    type: Literal["auth_success"]
-    user: UserInfo
-
-
-class AuthErrorFrame(ServerFrame):
-    """Authentication failed; the server then closes with 4401 (4408 for `auth_timeout`)."""
-
-    type: Literal["auth_error"]
-    code: AuthErrorCode
-    message: str
 
 
 class ConversationFrame(ServerFrame):
@@ -199,25 +126,6 @@ class HistoryPageFrame(ServerFrame):
     has_more: bool
 
 
-class ErrorFrame(ServerFrame):
-    """A request failed, or a generation ended in failure. The connection stays open."""
-
-    type: Literal["error"]
-    code: ErrorCode
-    message: str
-    retryable: bool
-    retry_after: int | None = Field(
-        default=None, ge=1, description="Seconds to wait before retrying, where it applies."
-    )
-    details: list[ErrorDetail] | None = Field(default=None, description="The fields at fault.")
-    conversation_id: uuid.UUID | None = Field(
-        default=None, description="The conversation concerned, where it applies."
-    )
-    message_id: uuid.UUID | None = Field(
-        default=None, description="The assistant message whose generation this error ended."
-    )
-
-
 class TypingFrame(ServerFrame):
     """Tutor chat: the assistant started (`active` true) or stopped answering."""
 
@@ -234,12 +142,6 @@ class FeedbackSavedFrame(ServerFrame):
 
     type: Literal["feedback_saved"]
     message_id: MessageId
-
-
-class PongFrame(ServerFrame):
-    """The answer to `ping`."""
-
-    type: Literal["pong"]
 
 
 AnyServerFrame = Annotated[

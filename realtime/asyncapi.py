@@ -10,9 +10,9 @@ from typing import Any, Literal, cast, get_args
 from pydantic import BaseModel, create_model
 
 from ai_chat.asyncapi import SERVER, _component, _message
-from ai_chat.protocol import ClientFrame
 from realtime import protocol, server_frames
 from realtime.rooms import ROOM_SYNTAX
+from sockets.frames import ClientFrame
 
 CHANNEL = "events"
 PATH = "/ws/events/"

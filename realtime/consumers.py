@@ -13,9 +13,6 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
-from ai_chat.consumers.socket import SignedInConsumer
-from ai_chat.exceptions import Forbidden, InvalidMessage, NotFound, UnknownType
-from ai_chat.protocol import parse_client_frame
 from learning.payloads import confusion_payload, progress_payload
 from learning.selectors import lesson_get_viewable
 from learning.services import confusion_create, confusion_resolve, progress_record
@@ -32,9 +29,12 @@ from realtime.protocol import (
     events_frame_adapter,
 )
 from realtime.rooms import InvalidRoom, Room, parse_room, room_may_join
-from realtime.runtime import RealtimeRuntime, get_realtime
+from realtime.runtime import RealtimeRuntime, realtime_service
 from realtime.sequence import acurrent_seq
 from realtime.snapshots import build_snapshot
+from sockets.consumer import SignedInConsumer
+from sockets.errors import Forbidden, InvalidMessage, NotFound, UnknownType
+from sockets.frames import parse_client_frame
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class EventsConsumer(SignedInConsumer):
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened."""
         self.rooms: dict[str, Room] = {}
-        self.realtime: RealtimeRuntime = get_realtime()
+        self.realtime: RealtimeRuntime = await realtime_service()
         await super().connect()
 
     async def disconnect(self, code: int) -> None:

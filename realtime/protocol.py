@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StrictInt, TypeAdapter
 
-from ai_chat.protocol import AuthFrame, ClientFrame, PingFrame
 from learning.models import MAX_NOTE_LENGTH, MAX_POSITION_LENGTH
+from sockets.frames import AuthFrame, ClientFrame, PingFrame
 
 MAX_ROOM_LENGTH = 64
 MAX_MARK_READ = 100

@@ -1,4 +1,4 @@
-"""What a serving process holds for realtime rooms, per event loop: presence and its heartbeat.
+"""Presence for realtime rooms, and its heartbeat: a component of the loop's `ProcessRuntime`.
 
 With Redis, every `PRESENCE_HEARTBEAT_SECONDS` (default 10) the process renews its own
 connections and sweeps every room for connections nobody renewed within three beats (a killed
@@ -7,19 +7,18 @@ dead process leaves within about four beats.
 """
 
 import asyncio
-import contextlib
 import logging
-import weakref
 from collections.abc import Iterable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from realtime.clients import aclose_async_redis, async_redis, redis_errors
 from realtime.presence import Changes, LocalPresence, RedisPresence
 from realtime.publish import apublish_event
 from realtime.rooms import parse_room
 from realtime.snapshots import lesson_instructors, user_names
+from sockets.redis import redis_errors
+from sockets.runtime import ProcessRuntime, runtime
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +28,18 @@ def heartbeat_seconds() -> float:
 
 
 class RealtimeRuntime:
-    def __init__(self) -> None:
-        redis = async_redis()
+    def __init__(self, process: ProcessRuntime) -> None:
+        redis = process.redis
         self.presence: LocalPresence | RedisPresence
-        self._task: asyncio.Task[None] | None = None
         if redis is None:
             self.presence = LocalPresence()
         else:
             self.presence = RedisPresence(redis, ttl=3 * heartbeat_seconds())
-            self._task = asyncio.get_running_loop().create_task(
-                self._beat_forever(), name="lectern-presence"
-            )
+            process.spawn(self._beat_forever(), name="lectern-presence")
+
+    @classmethod
+    async def start(cls, process: ProcessRuntime) -> "RealtimeRuntime":
+        return cls(process)
 
     async def _beat_forever(self) -> None:
         while True:
@@ -94,29 +94,9 @@ class RealtimeRuntime:
                 )
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await aclose_async_redis()
+        """Nothing of its own to close: the runtime stops the heartbeat and closes Redis."""
 
 
-_runtimes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RealtimeRuntime]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def get_realtime() -> RealtimeRuntime:
-    """This event loop's realtime runtime, made on first use."""
-    loop = asyncio.get_running_loop()
-    runtime = _runtimes.get(loop)
-    if runtime is None:
-        runtime = _runtimes[loop] = RealtimeRuntime()
-    return runtime
-
-
-async def shutdown_realtime() -> None:
-    """Stop this loop's runtime (tests; a server process simply exits)."""
-    runtime = _runtimes.pop(asyncio.get_running_loop(), None)
-    if runtime is not None:
-        await runtime.aclose()
+async def realtime_service() -> RealtimeRuntime:
+    """The running loop's realtime component, made on first use."""
+    return await runtime().component(RealtimeRuntime)

@@ -14,7 +14,7 @@ a counter in this process, starting at zero.
 import threading
 import time
 
-from realtime.clients import async_redis, sync_redis
+from sockets.redis import async_redis, sync_redis
 
 KEY = "lectern:seq:{}"
 

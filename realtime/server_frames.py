@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from ai_chat.server_frames import ServerFrame
+from sockets.server_frames import ServerFrame
 
 EventName = Literal["analytics", "confusion", "generation", "notification", "presence", "progress"]
 ActionName = Literal["create", "update", "delete"]

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+from accounts.models import FirebaseAccount
 from ai_chat.admin import ModelUsedFilter
 from ai_chat.models import (
     AIConversation,
@@ -18,7 +19,6 @@ from ai_chat.models import (
     AIGeneratedObject,
     AIMessage,
     AIResultSave,
-    FirebaseAccount,
 )
 from courses.models import Course
 
@@ -396,7 +396,7 @@ def test_changelist_queries_do_not_grow_with_conversations(staff_client, user):
         "admin:ai_chat_airesultsave_changelist",
         "admin:ai_chat_aigeneratedobject_changelist",
         "admin:ai_chat_aidailyusage_changelist",
-        "admin:ai_chat_firebaseaccount_changelist",
+        "admin:accounts_firebaseaccount_changelist",
     ],
 )
 def test_non_staff_users_are_sent_to_login(client, user, name):
@@ -511,7 +511,7 @@ def test_firebase_account_changelist_searches_uid(staff_client, user):
     FirebaseAccount.objects.create(user=user, uid="firebase-uid-1")
 
     response = staff_client.get(
-        reverse("admin:ai_chat_firebaseaccount_changelist"), {"q": "firebase-uid-1"}
+        reverse("admin:accounts_firebaseaccount_changelist"), {"q": "firebase-uid-1"}
     )
 
     assert [row.uid for row in changelist_rows(response)] == ["firebase-uid-1"]

@@ -23,20 +23,22 @@ from channels.testing import WebsocketCommunicator
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ai_chat import asyncapi, exceptions, server_frames
+from ai_chat import asyncapi, server_frames
 from ai_chat.consumers.frames import replay_frames
 from ai_chat.kinds import KINDS
 from ai_chat.kinds import base as kinds_base
 from ai_chat.kinds.course import CourseKind
 from ai_chat.management.commands import asyncapi as command
 from ai_chat.models import AIMessage
-from ai_chat.protocol import CLIENT_FRAME_TYPES, AnyClientFrame, CloseCode
+from ai_chat.protocol import CLIENT_FRAME_TYPES, AnyClientFrame
 from ai_chat.server_frames import SERVER_FRAME_TYPES, server_frame_adapter
-from ai_chat.services.runtime import get_runtime
+from ai_chat.services.runtime import generation_service
 from config.asgi import application
 from realtime import asyncapi as events_api
 from realtime import server_frames as events_frames
 from realtime.protocol import EVENTS_FRAME_TYPES, AnyEventsFrame
+from sockets import errors
+from sockets.codes import CloseCode
 from tests.consumers.conftest import shutdown_runtime
 
 PATHS = {
@@ -216,7 +218,7 @@ def test_events_channel_describes_rooms_seq_and_forbidden(document):
         assert f"| `{room}` |" in description
     assert "seq == last + 1" in description and "seq <= last" in description
     assert "seq > last + 1" in description and "`forbidden`" in description
-    assert "forbidden" in server_frames.ERROR_CODES
+    assert "forbidden" in errors.error_codes()
 
 
 def test_every_reference_resolves_and_every_channel_message_is_used(document):
@@ -258,7 +260,7 @@ def test_document_is_asyncapi_3(document):
 
 
 def _protocol_error_codes() -> set[str]:
-    found, todo = {exceptions.ProtocolError.code}, [exceptions.ProtocolError]
+    found, todo = {errors.ProtocolError.code}, [errors.ProtocolError]
     while todo:
         for sub in todo.pop().__subclasses__():
             found.add(sub.code)
@@ -268,17 +270,20 @@ def _protocol_error_codes() -> set[str]:
 
 def test_error_codes_match_the_exceptions(document):
     codes = _protocol_error_codes()
-    assert server_frames.ERROR_CODES == codes
+    assert set(errors.error_codes()) == codes
     assert set(document["components"]["schemas"]["ErrorFrame"]["properties"]["code"]["enum"]) == (
         codes
     )
 
 
 def test_auth_error_codes_match_the_code_that_raises_them(document):
-    root = Path(__file__).resolve().parent.parent / "ai_chat"
-    source = (root / "auth.py").read_text() + (root / "consumers" / "socket.py").read_text()
+    root = Path(__file__).resolve().parent.parent
+    source = "".join(
+        (root / path).read_text()
+        for path in ("accounts/firebase.py", "accounts/users.py", "sockets/consumer.py")
+    )
     raised = set(re.findall(r'AuthFailed\(\s*"(\w+)"', source))
-    assert raised == server_frames.AUTH_ERROR_CODES
+    assert raised == set(errors.AUTH_ERROR_CODES)
     enum = document["components"]["schemas"]["AuthErrorFrame"]["properties"]["code"]["enum"]
     assert set(enum) == raised
 
@@ -411,12 +416,12 @@ async def test_every_server_frame_the_consumer_sends_validates(
     assert frames[-1]["type"] == "complete"
 
     # A cancelled generation (slowed down, so that the cancel surely finds it running).
-    monkeypatch.setattr((await get_runtime()).agent, "chunk_delay", 0.05)
+    monkeypatch.setattr((await generation_service()).agent, "chunk_delay", 0.05)
     await course.send(type="message", content="Intro to Python", request_id="c")
     frames = await course.until("streaming")
     await course.send(type="cancel", conversation_id=frames[-1]["conversation_id"])
     assert (await course.until("cancelled", "complete"))[-1]["type"] == "cancelled"
-    monkeypatch.setattr((await get_runtime()).agent, "chunk_delay", 0)
+    monkeypatch.setattr((await generation_service()).agent, "chunk_delay", 0)
 
     # A generation whose output never validates ends with an `error` naming its conversation.
     monkeypatch.setattr(CourseKind, "placeholder", lambda self, **_: {"title": "bad"})

@@ -19,17 +19,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from firebase_admin import _token_gen
 
-from ai_chat import auth
-from ai_chat.auth import (
+from accounts import firebase as firebase_module
+from accounts import users as users_module
+from accounts.firebase import AuthFailed, FirebaseClaims, verify_firebase_token
+from accounts.models import FirebaseAccount
+from accounts.users import (
     LAST_SEEN_RESOLUTION,
-    AuthFailed,
-    FirebaseClaims,
     authenticate_token,
     user_for_firebase_claims,
     user_payload,
-    verify_firebase_token,
 )
-from ai_chat.models import FirebaseAccount
+from sockets.consumer import auth_error_frame
 from tests.fakes.firebase import DROP, firebase, firebase_server  # noqa: F401
 
 User = get_user_model()
@@ -269,7 +269,11 @@ def test_missing_project_id_refuses_with_clear_message(firebase, settings, caplo
         failure = rejected(firebase.token("u1"))
         assert failure.code == "invalid_token"
         assert "Firebase sign-in is not configured" in failure.message
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == auth.__name__]
+    errors = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.name == firebase_module.__name__
+    ]
     assert len(errors) == 1
     assert "FIREBASE_PROJECT_ID" in errors[0].getMessage()
     assert firebase.requests == []
@@ -302,7 +306,7 @@ def test_rejections_do_not_log_the_token(firebase, settings, caplog):  # noqa: F
         for text in [caplog.text, *(record.getMessage() for record in caplog.records)]:
             assert token not in text
             assert "Zm9vYmFyYmF6cXV4" not in text
-    assert any(r.name == auth.__name__ for r in caplog.records)
+    assert any(r.name == firebase_module.__name__ for r in caplog.records)
 
 
 # --- Firebase user -> Django user ---------------------------------------------------------------
@@ -405,14 +409,14 @@ def test_inactive_django_user_is_user_disabled(firebase):  # noqa: F811
 def test_concurrent_first_sign_in_reuses_the_winners_user(firebase, monkeypatch):  # noqa: F811
     """If another connection created the account between our read and insert, we use theirs."""
     winner = user_for_firebase_claims(claims_for("u1"))
-    real_find = auth._find_account
+    real_find = users_module._find_account
     reads = []
 
     def stale_then_real(uid):
         reads.append(uid)
         return None if len(reads) == 1 else real_find(uid)
 
-    monkeypatch.setattr(auth, "_find_account", stale_then_real)
+    monkeypatch.setattr(users_module, "_find_account", stale_then_real)
     loser = user_for_firebase_claims(claims_for("u1"))
     assert loser.pk == winner.pk
     assert len(reads) == 2
@@ -440,10 +444,10 @@ def test_user_payload_has_id_email_and_display_name(firebase):  # noqa: F811
 
 def test_auth_failed_frame(firebase):  # noqa: F811
     """AuthFailed renders the auth_error frame of PROTOCOL.md."""
-    assert AuthFailed("expired_token").to_frame() == {
+    assert auth_error_frame(AuthFailed("expired_token")) == {
         "type": "auth_error",
         "code": "expired_token",
-        "message": auth.MESSAGES["expired_token"],
+        "message": firebase_module.MESSAGES["expired_token"],
     }
 
 
@@ -463,7 +467,10 @@ async def test_authenticate_token_runs_off_the_event_loop(firebase, monkeypatch)
     """Verification and the ORM step both run in threads other than the event loop's."""
     loop_thread = threading.get_ident()
     threads: dict[str, int] = {}
-    real_verify, real_map = auth.verify_firebase_token, auth.user_for_firebase_claims
+    real_verify, real_map = (
+        users_module.verify_firebase_token,
+        users_module.user_for_firebase_claims,
+    )
 
     def verify(token):
         threads["verify"] = threading.get_ident()
@@ -473,8 +480,8 @@ async def test_authenticate_token_runs_off_the_event_loop(firebase, monkeypatch)
         threads["map"] = threading.get_ident()
         return real_map(claims)
 
-    monkeypatch.setattr(auth, "verify_firebase_token", verify)
-    monkeypatch.setattr(auth, "user_for_firebase_claims", map_user)
+    monkeypatch.setattr(users_module, "verify_firebase_token", verify)
+    monkeypatch.setattr(users_module, "user_for_firebase_claims", map_user)
     await authenticate_token(firebase.token("u1"))
     assert threads["verify"] != loop_thread
     assert threads["map"] != loop_thread

@@ -46,7 +46,7 @@ def test_true_false_options_are_fixed():
 
 def test_repeated_question_types_in_the_context_are_refused():
     """A context naming a question type twice is the client's mistake."""
-    from ai_chat.exceptions import InvalidMessage
+    from sockets.errors import InvalidMessage
 
     with pytest.raises(InvalidMessage) as error:
         get_kind("quiz").parse_context({"lesson_id": 1, "question_types": ["true_false"] * 2})

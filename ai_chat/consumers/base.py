@@ -15,17 +15,10 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from ai_chat.consumers.frames import history_frame, replay_frames
-from ai_chat.consumers.socket import ClientGone, SignedInConsumer
-from ai_chat.exceptions import (
-    MessageTooLong,
-    NotRunning,
-    RateLimited,
-    UnknownType,
-)
+from ai_chat.exceptions import MessageTooLong, NotRunning
 from ai_chat.protocol import (
     CLIENT_FRAME_TYPES,
     CancelFrame,
-    ClientFrame,
     FeedbackFrame,
     HistoryFrame,
     MessageFrame,
@@ -33,7 +26,6 @@ from ai_chat.protocol import (
     ResumeFrame,
     SaveFrame,
     client_frame_adapter,
-    parse_client_frame,
 )
 from ai_chat.services.conversations import (
     conversation_get_for_user,
@@ -42,11 +34,14 @@ from ai_chat.services.conversations import (
     message_get_for_user,
 )
 from ai_chat.services.generation import GenerationJob
-from ai_chat.services.runtime import Runtime, get_runtime
+from ai_chat.services.runtime import GenerationService, generation_service
 from ai_chat.services.saving import result_save
 from ai_chat.services.turns import turn_prepare
 from ai_chat.services.workers import WORKER_ID
 from ops import metrics
+from sockets.consumer import ClientGone, SignedInConsumer
+from sockets.errors import RateLimited, UnknownType
+from sockets.frames import ClientFrame, parse_client_frame
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +61,7 @@ class BaseAIConsumer(SignedInConsumer):
 
     async def connect(self) -> None:
         """Called when a WebSocket connection is opened."""
-        self.runtime: Runtime = await get_runtime()
+        self.generation: GenerationService = await generation_service()
         self.follows: dict[str, asyncio.Task[None]] = {}
         await super().connect()
 
@@ -114,7 +109,7 @@ class BaseAIConsumer(SignedInConsumer):
             context=getattr(frame, "context", None),
             conversation_id=frame.conversation_id,
             refinement=refinement,
-            model=self.runtime.agent.model,
+            model=self.generation.agent.model,
             worker=WORKER_ID,
         )
         await self._start(
@@ -134,7 +129,7 @@ class BaseAIConsumer(SignedInConsumer):
             request_id,
         )
         await self.send_frame({"type": "started", **ids, "message_id": job.message_id}, request_id)
-        self.runtime.runner.start(job)
+        self.generation.runner.start(job)
         self._follow(job.message_id, after_index=-1, request_id=request_id)
 
     async def _check_rate(self) -> None:
@@ -161,7 +156,7 @@ class BaseAIConsumer(SignedInConsumer):
     async def _relay(self, message_id: str, after_index: int, request_id: str | None) -> None:
         fallback = database_sync_to_async(lambda: replay_frames(message_id))
         try:
-            async for frame in self.runtime.hub.follow(
+            async for frame in self.generation.hub.follow(
                 message_id, after_index=after_index, fallback=fallback
             ):
                 await self._relay_frame(frame, request_id)
@@ -223,7 +218,7 @@ class BaseAIConsumer(SignedInConsumer):
             return str(message.pk) if message else None
 
         message_id = await database_sync_to_async(running_message)()
-        if message_id is None or not await self.runtime.request_cancel(cid):
+        if message_id is None or not await self.generation.request_cancel(cid):
             raise NotRunning(conversation_id=cid)
         if message_id not in self.follows:  # tell this socket how it ended, nothing else
             self._follow(message_id, after_index=10_000_000, request_id=frame.request_id)

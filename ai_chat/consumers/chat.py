@@ -5,19 +5,13 @@ from typing import Any
 from django.conf import settings
 
 from ai_chat.consumers.base import BaseAIConsumer
-from ai_chat.exceptions import NotFound, NotRunning, RateLimited
-from ai_chat.protocol import (
-    CancelFrame,
-    ClientFrame,
-    HistoryFrame,
-    MessageFrame,
-    PingFrame,
-    RefinementFrame,
-    ResumeFrame,
-)
+from ai_chat.exceptions import NotRunning
+from ai_chat.protocol import CancelFrame, HistoryFrame, MessageFrame, RefinementFrame, ResumeFrame
 from ai_chat.services.anonymous import AnonymousSession, client_address
 from ai_chat.services.generation import GenerationJob
 from ai_chat.services.streams import FINAL_TYPES
+from sockets.errors import NotFound, RateLimited
+from sockets.frames import ClientFrame, PingFrame
 
 
 class ChatConsumer(BaseAIConsumer):
@@ -93,12 +87,12 @@ class ChatConsumer(BaseAIConsumer):
             conversation = self.anonymous.get(frame.conversation_id)
             answers = [m["id"] for m in conversation.messages if m["role"] == "assistant"]
             message_id = str(frame.message_id) if frame.message_id else (answers or [""])[-1]
-            if message_id not in answers or not self.runtime.hub.is_local(message_id):
+            if message_id not in answers or not self.generation.hub.is_local(message_id):
                 raise NotFound("Message not found.", conversation_id=conversation.id)
             self._follow(message_id, after_index=frame.after_index, request_id=frame.request_id)
         elif isinstance(frame, CancelFrame):
             conversation = self.anonymous.get(frame.conversation_id)
-            if conversation.running is None or not self.runtime.runner.cancel(conversation.id):
+            if conversation.running is None or not self.generation.runner.cancel(conversation.id):
                 raise NotRunning(conversation_id=conversation.id)
         else:  # save, feedback: nothing of an anonymous chat is kept to act on
             await super().handle_anonymous(frame)

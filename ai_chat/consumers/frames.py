@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from ai_chat.exceptions import error_class_for
 from ai_chat.models import AIConversation, AIMessage
+from sockets.errors import error_class_for
 
 
 def history_frame(

@@ -5,11 +5,11 @@ from typing import Any, Literal
 from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
-from ai_chat.exceptions import NotFound
 from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target, titled
 from ai_chat.kinds.batch import BatchContext, BatchResult
 from assessments.selectors import assignment_get_editable
 from assessments.services import assignment_add_questions
+from sockets.errors import NotFound
 
 AssignmentType = Literal["short_answer", "essay", "coding", "project"]
 

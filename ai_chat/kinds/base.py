@@ -9,8 +9,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ai_chat.exceptions import InvalidMessage, NotFound
 from lessons.selectors import lesson_get_editable
+from sockets.errors import InvalidMessage, NotFound
 
 ObjectType = Literal["course", "module", "lesson", "quiz", "quiz_question", "assignment_question"]
 

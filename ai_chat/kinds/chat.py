@@ -5,9 +5,9 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
-from ai_chat.exceptions import NotFound
 from ai_chat.kinds.base import ContextSchema, Kind, Schema, Target
 from learning.selectors import course_viewable_by, lesson_get_viewable
+from sockets.errors import NotFound
 
 # Grounding text is bounded: a long lesson must not crowd out the question or the budget.
 MAX_LESSON_CONTENT = 12_000

@@ -5,10 +5,10 @@ from typing import Annotated, Any, Literal
 from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
-from ai_chat.exceptions import NotFound
 from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target
 from courses.selectors import course_get_editable
 from courses.services import course_create_from_outline, course_update_from_outline
+from sockets.errors import NotFound
 
 Level = Literal["beginner", "intermediate", "advanced"]
 Text = Annotated[str, Field(min_length=1, max_length=1000)]

@@ -8,9 +8,10 @@ from typing import Any
 from django.conf import settings
 
 from ai_chat.agent.base import GenerationRequest, Turn
-from ai_chat.exceptions import Busy, InvalidMessage, NotFound, NothingToRefine
+from ai_chat.exceptions import Busy, NothingToRefine
 from ai_chat.kinds import get_kind
 from ai_chat.services.generation import GenerationJob
+from sockets.errors import InvalidMessage, NotFound
 
 
 @dataclass

@@ -11,9 +11,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ai_chat.agent.base import Turn, Usage
-from ai_chat.exceptions import Busy, NotFound
+from ai_chat.exceptions import Busy
 from ai_chat.kinds.base import Target
 from ai_chat.models import AIConversation, AIFeedback, AIMessage
+from sockets.errors import NotFound
 
 
 def conversation_get_for_user(

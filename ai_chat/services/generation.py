@@ -33,7 +33,7 @@ from ai_chat.agent.base import (
     Turn,
     Usage,
 )
-from ai_chat.exceptions import AIInvalidOutput, AIUnavailable, InternalError, ProtocolError
+from ai_chat.exceptions import AIInvalidOutput, AIUnavailable
 from ai_chat.kinds.base import ContextSchema, Kind, ResultInvalid
 from ai_chat.models import AIMessage
 from ai_chat.services import quota
@@ -41,6 +41,7 @@ from ai_chat.services.conversations import message_finish
 from ai_chat.services.streams import StreamHub
 from ops import metrics
 from realtime.generation import ageneration_event
+from sockets.errors import InternalError, ProtocolError
 
 logger = logging.getLogger(__name__)
 

@@ -1,14 +1,14 @@
-"""What a serving process holds for its event loop: the hub, the runner, limits, heartbeat.
+"""The generation service of a serving process: the stream hub, the runner, the agent, and the
+loops that keep them honest (heartbeat and dead-process sweep; cross-process cancels).
 
-One `Runtime` per event loop (daphne and uvicorn run one per process; tests run several), so
-that connections to Redis and to the provider are never shared across loops.
+A component of the loop's `sockets.runtime.ProcessRuntime` (one per event loop, closed by its
+`shutdown()`), so connections to Redis and to the provider are never shared across loops.
 """
 
 import asyncio
 import contextlib
-import contextvars
 import logging
-import weakref
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -16,18 +16,20 @@ from django.conf import settings
 
 from ai_chat.agent import build_agent
 from ai_chat.agent.base import Agent
-from ai_chat.ratelimit import RateLimiter
 from ai_chat.services import workers
 from ai_chat.services.generation import GenerationRunner
 from ai_chat.services.streams import RedisMirror, StreamHub
+from sockets.runtime import ProcessRuntime, runtime
 
 logger = logging.getLogger(__name__)
 
 CANCEL_CHANNEL = "lectern:cancel"
 
 
-class Runtime:
-    def __init__(self, agent: Agent) -> None:
+class GenerationService:
+    """Runs, follows and cancels this process's generations."""
+
+    def __init__(self, process: ProcessRuntime, agent: Agent) -> None:
         mirror = (
             RedisMirror(settings.REDIS_URL, ttl=settings.STREAM_LOG_TTL_SECONDS)
             if settings.REDIS_URL
@@ -36,20 +38,17 @@ class Runtime:
         self.hub = StreamHub(ttl=settings.STREAM_LOG_TTL_SECONDS, mirror=mirror)
         self.agent = agent
         self.runner = GenerationRunner(hub=self.hub, agent=self.agent)
-        self.rate = RateLimiter(settings.REDIS_URL)
-        self._redis = mirror.redis if mirror else None
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(
-                self._beat_forever(), name="lectern-heartbeat", context=contextvars.Context()
-            )
-        ]
+        self._redis = process.redis
+        process.spawn(self._beat_forever(), name="lectern-heartbeat")
         if self._redis is not None:
-            self._tasks.append(
-                loop.create_task(
-                    self._listen_cancels(), name="lectern-cancels", context=contextvars.Context()
-                )
-            )
+            process.spawn(self._listen_cancels(), name="lectern-cancels")
+
+    @classmethod
+    async def start(cls, process: ProcessRuntime) -> "GenerationService":
+        """Build the provider in a thread: importing and configuring the Gemini SDK takes
+        about a second, which must not stall the loop."""
+        agent = await asyncio.to_thread(build_agent, settings.AI_PROVIDER)
+        return cls(process, agent)
 
     async def request_cancel(self, conversation_id: str) -> bool:
         """Cancel a generation here, or ask the process that runs it (through Redis)."""
@@ -60,8 +59,9 @@ class Runtime:
         return bool(await self._redis.publish(CANCEL_CHANNEL, conversation_id))
 
     async def _listen_cancels(self) -> None:
+        redis: Any = self._redis
         while True:
-            pubsub = self._redis.pubsub()  # type: ignore[union-attr]
+            pubsub = redis.pubsub()
             try:
                 await pubsub.subscribe(CANCEL_CHANNEL)
                 async for message in pubsub.listen():
@@ -91,32 +91,12 @@ class Runtime:
             await asyncio.sleep(workers.HEARTBEAT_SECONDS)
 
     async def aclose(self) -> None:
-        for task in self._tasks:
-            task.cancel()
         await self.runner.shutdown()
         await self.agent.aclose()
         if self.hub.mirror is not None:
             await self.hub.mirror.aclose()
 
 
-_runtimes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[Runtime]]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
-async def get_runtime() -> Runtime:
-    """This loop's runtime, built on first use. The provider is built in a thread: importing
-    and configuring the Gemini SDK takes about a second, which must not stall the loop."""
-    loop = asyncio.get_running_loop()
-    future = _runtimes.get(loop)
-    if future is None:
-        future = _runtimes[loop] = loop.create_future()
-        try:
-            agent = await asyncio.to_thread(build_agent, settings.AI_PROVIDER)
-            future.set_result(Runtime(agent))
-        except BaseException as exc:
-            del _runtimes[loop]
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters see it; no "never retrieved" warning
-            raise
-    return await asyncio.shield(future)
+async def generation_service() -> GenerationService:
+    """The running loop's generation service, started on first use."""
+    return await runtime().component(GenerationService)

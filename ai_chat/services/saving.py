@@ -7,9 +7,10 @@ from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 
-from ai_chat.exceptions import NotFound, NothingToSave
+from ai_chat.exceptions import NothingToSave
 from ai_chat.kinds import get_kind
 from ai_chat.models import AIConversation, AIGeneratedObject, AIMessage, AIResultSave
+from sockets.errors import NotFound
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.db.backends import utils as db_utils
 
-from ai_chat.services import runtime as runtime_module
 from config.asgi import application
+from sockets.runtime import shutdown_runtime
 from tests.fakes.firebase import firebase, firebase_server  # noqa: F401
 from tests.fakes.gemini_server import gemini_server  # noqa: F401
 
@@ -137,17 +137,6 @@ async def open_client(
         frame = await client.recv()
         assert frame["type"] == "auth_success", frame
     return client
-
-
-async def shutdown_runtime() -> None:
-    """Stop this loop's runtime: cancel its generations and background tasks, and wait."""
-    runtime = runtime_module._runtimes.pop(asyncio.get_running_loop(), None)
-    if isinstance(runtime, asyncio.Future):
-        runtime = await runtime if not runtime.cancelled() else None
-    if runtime is None:
-        return
-    await runtime.aclose()
-    await asyncio.gather(*runtime._tasks, return_exceptions=True)
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 
-from ai_chat.consumers import socket as consumer_base
-from ai_chat.models import AIMessage, FirebaseAccount
+from accounts.models import FirebaseAccount
+from ai_chat.models import AIMessage
 from config.asgi import application
+from sockets import consumer as consumer_base
 from tests.consumers.conftest import PATHS, streaming
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ import pytest
 
 from ai_chat.models import AIConversation, AIDailyUsage, AIMessage
 from ai_chat.services import generation as generation_module
-from ai_chat.services.runtime import get_runtime
+from ai_chat.services.runtime import generation_service
 from tests.consumers.conftest import FINAL_TYPES, streaming
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,7 +133,7 @@ async def test_cancel_too_late_to_stop_the_result_ends_with_complete(connect, us
 
     monkeypatch.setattr(generation_module, "message_finish", finish_then_be_cancelled)
     client = await connect("course", user)
-    runtime = await get_runtime()
+    runtime = await generation_service()
     frames = await client.generate()
     await asyncio.sleep(0.2)
     assert await client.nothing(0.1)

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from ai_chat.protocol import MAX_FRAME_BYTES, MAX_REQUEST_ID, client_frame_adapter
+from ai_chat.protocol import client_frame_adapter
+from sockets.frames import MAX_FRAME_BYTES, MAX_REQUEST_ID
 from tests.consumers.conftest import open_client, shutdown_runtime
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from ai_chat.services import workers
-from ai_chat.services.runtime import get_runtime
+from ai_chat.services.runtime import generation_service
 from tests.consumers.conftest import streaming
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,7 +18,7 @@ async def test_queries_per_generation_are_fixed_whatever_the_chunk_count(
     # The heartbeat's sweep of dead workers' messages would fall into the window at random.
     monkeypatch.setattr(workers, "sweep_interrupted", lambda: 0)
     client = await connect("course", user)
-    runtime = await get_runtime()
+    runtime = await generation_service()
     warm_up = await client.generate("Intro to Java")  # fills caches (content types, sessions)
     length = len("".join(f["chunk"] for f in streaming(warm_up)))
     counter = count_queries()

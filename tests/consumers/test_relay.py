@@ -30,7 +30,7 @@ def consumer_whose_send_fails(error: Exception) -> CourseGenerationConsumer:
     async def send(text_data: str | None = None, **kwargs: Any) -> None:
         raise error
 
-    consumer.runtime = SimpleNamespace(hub=SimpleNamespace(follow=follow))  # type: ignore[assignment]
+    consumer.generation = SimpleNamespace(hub=SimpleNamespace(follow=follow))  # type: ignore[assignment]
     consumer.send = send  # type: ignore[method-assign]
     return consumer
 

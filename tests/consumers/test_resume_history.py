@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from ai_chat.models import AIConversation, AIMessage
-from ai_chat.services.runtime import get_runtime
+from ai_chat.services.runtime import generation_service
 from ai_chat.services.workers import sweep_interrupted
 from tests.consumers.conftest import FINAL_TYPES, streaming
 
@@ -112,7 +112,7 @@ async def test_resume_rebuilds_an_ended_message_from_the_database(connect, user)
     """With its frame log gone, an ended message replays as one chunk of its text + `complete`."""
     client = await connect("course", user)
     original = await client.generate()
-    runtime = await get_runtime()
+    runtime = await generation_service()
     runtime.hub._streams.pop(original[1]["message_id"])
     if runtime.hub.mirror is not None:  # with Redis, the log outlives the process: drop it too
         await runtime.hub.mirror.redis.delete(runtime.hub.mirror._key(original[1]["message_id"]))

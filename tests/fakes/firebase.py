@@ -293,7 +293,7 @@ def firebase(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[FirebaseSigner]:
     """Firebase configured for project `lectern-test`, verified against the fake server."""
-    from ai_chat.auth import reset_firebase_app
+    from accounts.firebase import reset_firebase_app
 
     monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST", raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

@@ -15,8 +15,8 @@ from channels.testing import WebsocketCommunicator
 from ai_chat.server_frames import SERVER_FRAMES
 from config.asgi import application
 from learning.models import Enrollment
-from realtime.runtime import shutdown_realtime
 from realtime.server_frames import EVENT_PAYLOADS, EVENTS_SERVER_FRAMES
+from sockets.runtime import shutdown_runtime
 from tests.consumers.conftest import ORIGIN, Client
 from tests.fakes.firebase import firebase, firebase_server  # noqa: F401
 
@@ -109,7 +109,7 @@ async def events():
     for client in clients:
         with contextlib.suppress(Exception):
             await client.close()
-    await shutdown_realtime()
+    await shutdown_runtime()
 
 
 @pytest.fixture

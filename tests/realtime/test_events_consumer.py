@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ai_chat.consumers import socket as realtime_auth
+from sockets import consumer as realtime_auth
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,9 +8,9 @@ import asyncio
 
 import pytest
 
-from realtime.clients import async_redis
 from realtime.presence import RedisPresence
-from realtime.runtime import get_realtime
+from realtime.runtime import realtime_service
+from sockets.redis import async_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,9 +104,9 @@ async def test_a_viewer_whose_process_died_is_swept_and_announced(
     joined, _ = await dead_process.join(room, learner.pk, "conn-of-a-dead-process")
     assert joined
     await asyncio.sleep(0.5)
-    await get_realtime().beat()
+    await (await realtime_service()).beat()
     assert presence(await watcher.event()) == ("delete", learner.pk)
-    assert await get_realtime().presence.users(room) == [user.pk]
+    assert await (await realtime_service()).presence.users(room) == [user.pk]
 
 
 async def test_two_processes_sweeping_at_once_report_each_leave_once(
@@ -139,6 +139,6 @@ async def test_a_live_connection_swept_by_mistake_rejoins_on_the_next_beat(
     redis, key = async_redis(), f"lectern:presence:{room}"
     members = [m for m in await redis.zrange(key, 0, -1) if m.startswith(b"%d|" % learner.pk)]
     await redis.zadd(key, dict.fromkeys(members, 1))  # expired long ago, as after a stall
-    await get_realtime().beat()
+    await (await realtime_service()).beat()
     frames = [await watcher.event(), await watcher.event()]
     assert [presence(f) for f in frames] == [("delete", learner.pk), ("create", learner.pk)]

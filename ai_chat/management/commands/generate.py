@@ -8,13 +8,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ai_chat.agent import get_agent
-from ai_chat.exceptions import ProtocolError
 from ai_chat.kinds import KINDS
 from ai_chat.services.generation import GenerationRunner
 from ai_chat.services.saving import result_save
 from ai_chat.services.streams import StreamHub
 from ai_chat.services.turns import turn_prepare
 from ai_chat.services.workers import WORKER_ID
+from sockets.errors import ProtocolError
 
 CLI_USERNAME = "lectern-cli"
 

@@ -8,13 +8,14 @@ restart), both limits fall back to this process's own count rather than refusing
 """
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
-import weakref
 from collections import defaultdict
+from typing import Any
 
-from django.conf import settings
+from sockets.redis import redis_errors
 
 _GCRA_LUA = """
 local key = KEYS[1]
@@ -36,12 +37,6 @@ return '0'
 logger = logging.getLogger(__name__)
 
 
-def _redis_errors() -> tuple[type[Exception], ...]:
-    import redis
-
-    return (redis.RedisError, OSError)
-
-
 def _gcra(tat: float, now: float, interval: float, burst: int) -> tuple[float, float]:
     """(retry_after, new_tat): retry_after 0 means allowed."""
     tat = max(tat, now)
@@ -52,15 +47,11 @@ def _gcra(tat: float, now: float, interval: float, burst: int) -> tuple[float, f
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str = "") -> None:
-        self._tat: dict[str, float] = {}
-        self._redis = None
-        self._script = None
-        if redis_url:
-            import redis.asyncio as redis
+    """Messages per minute per key (a user, an address): in Redis when given a client."""
 
-            self._redis = redis.Redis.from_url(redis_url)
-            self._script = self._redis.register_script(_GCRA_LUA)
+    def __init__(self, redis: Any | None = None) -> None:
+        self._tat: dict[str, float] = {}
+        self._script = redis.register_script(_GCRA_LUA) if redis is not None else None
 
     async def hit(self, key: str, per_minute: int) -> float:
         """Count one message; return 0 when allowed, else seconds until the next is allowed."""
@@ -72,7 +63,7 @@ class RateLimiter:
                     keys=[f"lectern:rate:{key}"], args=[now, interval, per_minute]
                 )
                 return float(result)
-            except _redis_errors() as exc:
+            except redis_errors() as exc:
                 logger.warning(
                     "rate limit: Redis unavailable (%s); counting locally", type(exc).__name__
                 )
@@ -85,14 +76,10 @@ class ConnectionCounter:
 
     TTL = 60
 
-    def __init__(self, redis_url: str = "") -> None:
+    def __init__(self, redis: Any | None = None) -> None:
         self._local: dict[int, set[str]] = defaultdict(set)
         self._refresher: asyncio.Task[None] | None = None
-        self._redis = None
-        if redis_url:
-            import redis.asyncio as redis
-
-            self._redis = redis.Redis.from_url(redis_url)
+        self._redis = redis
 
     async def add(self, user_id: int, connection_id: str) -> int:
         """Register a connection; return how many the user now has."""
@@ -108,7 +95,7 @@ class ConnectionCounter:
         pipe.zcard(key)
         try:
             return int((await pipe.execute())[-1])
-        except _redis_errors() as exc:
+        except redis_errors() as exc:
             logger.warning(
                 "connections: Redis unavailable (%s); counting locally", type(exc).__name__
             )
@@ -121,7 +108,7 @@ class ConnectionCounter:
         if self._redis is not None:
             try:
                 await self._redis.zrem(f"lectern:conns:{user_id}", connection_id)
-            except _redis_errors():
+            except redis_errors():
                 pass  # the entry expires on its own within TTL
 
     def _ensure_refreshing(self) -> None:
@@ -135,8 +122,15 @@ class ConnectionCounter:
             await asyncio.sleep(self.TTL / 3)
             try:
                 await self.refresh()
-            except _redis_errors() as exc:
+            except redis_errors() as exc:
                 logger.warning("connections: refresh failed (%s)", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        """Stop refreshing (the runtime is shutting down; Redis entries expire on their own)."""
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
 
     async def refresh(self) -> None:
         """Keep this process's connections alive in Redis (entries not refreshed expire)."""
@@ -148,17 +142,3 @@ class ConnectionCounter:
             pipe.zadd(f"lectern:conns:{user_id}", dict.fromkeys(ids, expires))
             pipe.expire(f"lectern:conns:{user_id}", self.TTL)
         await pipe.execute()
-
-
-_counters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ConnectionCounter]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def get_connection_counter() -> ConnectionCounter:
-    """This event loop's connection counter, shared by every endpoint's sockets."""
-    loop = asyncio.get_running_loop()
-    counter = _counters.get(loop)
-    if counter is None:
-        counter = _counters[loop] = ConnectionCounter(settings.REDIS_URL)
-    return counter

@@ -1,9 +1,7 @@
-"""Firebase ID token verification and the Firebase user -> Django user mapping.
+"""Firebase ID token verification: `verify_firebase_token` and the `AuthFailed` it raises.
 
-`authenticate_token` is what the consumer calls for an `auth` frame (PROTOCOL.md,
-"Authentication"): it verifies the token with firebase-admin off the event loop, then finds or
-creates the one Django user of that Firebase uid. Every failure is an `AuthFailed` carrying the
-`auth_error` code and a message that is safe to send and to log.
+Every failure is an `AuthFailed` carrying the `auth_error` code (the WebSocket `auth_error`
+frame, the HTTP API's 401/403) and a message that is safe to send and to log.
 
 firebase-admin notes (DESIGN.md, "Sharp edges"): `verify_id_token` is synchronous and may fetch
 Google's certificates over the network, so it runs in a worker thread. It needs credentials even
@@ -16,28 +14,17 @@ messages quote it, so those messages are redacted before they are logged.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import Any
 
 import firebase_admin
 import google.auth.credentials
-from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.utils import timezone
 from firebase_admin import auth as firebase_auth
 from firebase_admin import credentials as firebase_credentials
 from firebase_admin import exceptions as firebase_exceptions
-
-from ai_chat.models import FirebaseAccount
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractUser
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +33,6 @@ FIREBASE_APP_NAME = "lectern"
 FIREBASE_HTTP_TIMEOUT_SECONDS = 10
 # Firebase ID tokens are about 1 KiB (custom claims are capped at 1000 bytes).
 MAX_TOKEN_LENGTH = 16 * 1024
-# `last_seen_at` is written at most this often: not a write per connection and token refresh.
-LAST_SEEN_RESOLUTION = timedelta(minutes=15)
-USERNAME_PREFIX = "firebase-"
 
 MESSAGES = {
     "invalid_token": "The token is not a valid Firebase ID token.",
@@ -76,9 +60,6 @@ class AuthFailed(Exception):
 
     def __repr__(self) -> str:
         return f"AuthFailed(code={self.code!r}, message={self.message!r})"
-
-    def to_frame(self) -> dict[str, Any]:
-        return {"type": "auth_error", "code": self.code, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,82 +240,3 @@ def verify_firebase_token(token: str) -> FirebaseClaims:
         _log_rejection(logging.ERROR, "invalid_token", error, token)
         raise AuthFailed("invalid_token", UNAVAILABLE_MESSAGE, retryable=True) from None
     return FirebaseClaims.from_decoded(decoded)
-
-
-# --- Firebase user -> Django user -------------------------------------------------------------
-
-
-def _find_account(uid: str) -> FirebaseAccount | None:
-    return FirebaseAccount.objects.select_related("user").filter(uid=uid).first()
-
-
-def _username_for(uid: str, *, unique_suffix: bool = False) -> str:
-    if unique_suffix:
-        return f"{USERNAME_PREFIX}{uid[:120]}-{secrets.token_hex(6)}"
-    return f"{USERNAME_PREFIX}{uid}"
-
-
-def _profile_from_claims(claims: FirebaseClaims) -> dict[str, str]:
-    """The user fields the claims set (absent claims leave the field as it is)."""
-    User = get_user_model()
-    fields: dict[str, str] = {}
-    if claims.email and len(claims.email) <= 254:
-        fields["email"] = User.objects.normalize_email(claims.email)
-    if claims.display_name:
-        fields["first_name"] = claims.display_name[:150]
-    return fields
-
-
-def _create_account(claims: FirebaseClaims, *, unique_suffix: bool = False) -> FirebaseAccount:
-    User = get_user_model()
-    with transaction.atomic():  # a savepoint: an IntegrityError leaves the outer block usable
-        user = User.objects.create_user(  # type: ignore[attr-defined]
-            username=_username_for(claims.uid, unique_suffix=unique_suffix),
-            password=None,  # unusable: this user signs in through Firebase only
-            **_profile_from_claims(claims),
-        )
-        return FirebaseAccount.objects.create(user=user, uid=claims.uid)
-
-
-@transaction.atomic
-def user_for_firebase_claims(claims: FirebaseClaims) -> AbstractUser:
-    """The Django user of this Firebase uid: created on first sight, profile refreshed."""
-    account = _find_account(claims.uid)
-    if account is None:
-        try:
-            account = _create_account(claims)
-            logger.info("Created Django user %s for a new Firebase account", account.user_id)
-        except IntegrityError:
-            # Another connection signed the same uid in first, or the username is taken.
-            account = _find_account(claims.uid)
-            if account is None:
-                account = _create_account(claims, unique_suffix=True)
-    user: AbstractUser = account.user  # type: ignore[assignment]
-    if not user.is_active:
-        raise AuthFailed("user_disabled")
-    changed = []
-    for field, value in _profile_from_claims(claims).items():
-        if getattr(user, field) != value:
-            setattr(user, field, value)
-            changed.append(field)
-    if changed:
-        user.save(update_fields=changed)
-    if account.last_seen_at < timezone.now() - LAST_SEEN_RESOLUTION:
-        account.save(update_fields=["last_seen_at"])  # auto_now stamps it
-    return user
-
-
-async def authenticate_token(token: str) -> tuple[AbstractUser, FirebaseClaims]:
-    """Verify `token` and map it to its Django user, both off the event loop."""
-    claims = await sync_to_async(verify_firebase_token, thread_sensitive=False)(token)
-    user = await database_sync_to_async(user_for_firebase_claims)(claims)
-    return user, claims
-
-
-def user_payload(user: AbstractUser) -> dict[str, Any]:
-    """The `user` object of the `auth_success` frame."""
-    return {
-        "id": user.pk,
-        "email": user.email,
-        "display_name": user.first_name or user.get_full_name() or user.get_username(),
-    }

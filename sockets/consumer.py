@@ -20,19 +20,15 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from ai_chat.auth import AuthFailed, authenticate_token, user_payload
-from ai_chat.exceptions import InternalError, ProtocolError, RateLimited, TokenExpired
-from ai_chat.protocol import (
-    AuthFrame,
-    ClientFrame,
-    CloseCode,
-    PingFrame,
-    decode_text_frame,
-    request_id_of,
-)
-from ai_chat.ratelimit import ConnectionCounter, get_connection_counter
+from accounts.firebase import AuthFailed
+from accounts.users import authenticate_token, user_payload
 from ops import metrics
 from ops.logging import bind_ref
+from sockets.codes import CloseCode
+from sockets.errors import InternalError, ProtocolError, RateLimited, TokenExpired
+from sockets.frames import AuthFrame, ClientFrame, PingFrame, decode_text_frame, request_id_of
+from sockets.limits import ConnectionCounter
+from sockets.runtime import ProcessRuntime, runtime
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +40,11 @@ class ClientGone(Exception):
     """A send found the client gone: daphne raises autobahn's `Disconnected`, uvicorn its
     `ClientDisconnected` (an `OSError`). The server's `websocket.disconnect` follows; nothing
     is wrong with the service, so this ends what was sending, quietly."""
+
+
+def auth_error_frame(failed: AuthFailed) -> dict[str, Any]:
+    """The `auth_error` frame telling why signing in failed."""
+    return {"type": "auth_error", "code": failed.code, "message": failed.message}
 
 
 class SignedInConsumer(AsyncWebsocketConsumer):
@@ -79,7 +80,8 @@ class SignedInConsumer(AsyncWebsocketConsumer):
         """Called when a WebSocket connection is opened."""
         self.connection_id = uuid.uuid4().hex
         bind_ref(self.connection_id)  # every log line of this socket carries it
-        self.connections: ConnectionCounter = get_connection_counter()
+        self.runtime: ProcessRuntime = runtime()
+        self.connections: ConnectionCounter = self.runtime.connections
         await self.accept()
         self.counted = True
         metrics.connection_opened(self.endpoint)
@@ -110,7 +112,7 @@ class SignedInConsumer(AsyncWebsocketConsumer):
         except AuthFailed as failed:
             if self.auth_deadline is not None:  # closing now: no auth_timeout after it
                 self.auth_deadline.cancel()
-            await self.send_frame(failed.to_frame(), request_id)
+            await self.send_frame(auth_error_frame(failed), request_id)
             await self.close(code=CloseCode.UNAUTHORIZED)
         except ProtocolError as error:
             await self.send_frame(error.to_frame(), request_id)
@@ -168,7 +170,7 @@ class SignedInConsumer(AsyncWebsocketConsumer):
         await asyncio.sleep(settings.AUTH_TIMEOUT_SECONDS)
         if self.user is None:
             failed = AuthFailed("auth_timeout", "No `auth` frame arrived in time.")
-            await self.send_frame(failed.to_frame(), None)
+            await self.send_frame(auth_error_frame(failed), None)
             await self.close(code=CloseCode.AUTH_TIMEOUT)
 
     async def _authenticate(self, frame: AuthFrame) -> None:
