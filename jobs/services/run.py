@@ -7,7 +7,7 @@ import uuid
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 
-from ai_chat.exceptions import Busy, ProtocolError
+from ai_chat.exceptions import Busy
 from ai_chat.services import workers
 from jobs.generation import GenerationOutcome, lesson_generation_run
 from jobs.models import LessonJob
@@ -20,6 +20,7 @@ from jobs.services.lifecycle import (
     job_requeue,
     job_start,
 )
+from sockets.errors import ProtocolError
 
 logger = logging.getLogger(__name__)
 
