@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",
     "accounts",
     "sockets",
     "courses",
@@ -39,10 +40,12 @@ INSTALLED_APPS = [
     "realtime",
     "jobs",
     "ops",
+    "api",
 ]
 
 MIDDLEWARE = [
     "ops.middleware.RequestReferenceMiddleware",
+    "api.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,4 +1,4 @@
-"""Writes to courses: create one from an outline, revise one from a new outline."""
+"""Writes to courses: create one empty or from an outline, revise one from a new outline."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +34,11 @@ class CourseWrite:
 
 def _pick(data: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
     return {name: data[name] for name in names if name in data}
+
+
+def course_create(*, owner: User, title: str, description: str = "") -> Course:
+    """Create an empty draft course the owner fills later (by hand, an outline, or an import)."""
+    return Course.objects.create(owner=owner, title=title, description=description)
 
 
 @transaction.atomic

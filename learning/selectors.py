@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
-from courses.models import Course
+from courses.models import Course, Module
 from learning.models import Confusion, Enrollment, LessonProgress
 from lessons.models import Lesson
 
@@ -46,6 +46,41 @@ def lesson_get_viewable(*, user: AnyUser, lesson_id: int) -> Lesson | None:
         .filter(pk=lesson_id, course__in=course_viewable_by(user=user))
         .first()
     )
+
+
+def course_get_viewable(*, user: AnyUser, course_id: int) -> Course | None:
+    """The course with its modules and their lessons, when the user may view it; else None."""
+    return (
+        course_viewable_by(user=user)
+        .prefetch_related("modules__lessons")
+        .filter(pk=course_id)
+        .first()
+    )
+
+
+def module_get_viewable(*, user: AnyUser, module_id: int) -> Module | None:
+    """The module, when the user may view its course; None when missing or not theirs."""
+    return (
+        Module.objects.select_related("course")
+        .filter(pk=module_id, course__in=course_viewable_by(user=user))
+        .first()
+    )
+
+
+def course_roles(*, user: AnyUser, course_ids: Iterable[int]) -> dict[int, str]:
+    """The user's role in each course: `owner`, else `staff`, else the enrollment's role."""
+    ids = list(course_ids)
+    roles = {
+        row["course_id"]: row["role"]
+        for row in Enrollment.objects.filter(learner_id=user.pk, course_id__in=ids).values(
+            "course_id", "role"
+        )
+    }
+    if getattr(user, "is_staff", False):
+        roles = dict.fromkeys(ids, "staff")
+    owned = Course.objects.filter(pk__in=ids, owner_id=user.pk).values_list("pk", flat=True)
+    roles.update(dict.fromkeys(owned, "owner"))
+    return roles
 
 
 def course_is_participant(*, user: AnyUser, course: Course) -> bool:

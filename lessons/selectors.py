@@ -1,7 +1,9 @@
 """Reads of lessons, always scoped to who asks."""
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from courses.selectors import course_editable_by
 from lessons.models import Lesson
@@ -19,3 +21,18 @@ def lesson_get_editable(*, user: User | AnonymousUser, lesson_id: int) -> Lesson
         .filter(pk=lesson_id)
         .first()
     )
+
+
+def lesson_status_counts(*, course_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Lessons per `generation_status` in each course, every status present (0 when none)."""
+    ids = list(course_ids)
+    counts = {pk: dict.fromkeys(Lesson.GenerationStatus.values, 0) for pk in ids}
+    rows = (
+        Lesson.objects.filter(course_id__in=ids)
+        .values("course_id", "generation_status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["course_id"]][row["generation_status"]] = row["n"]
+    return counts
