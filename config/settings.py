@@ -245,3 +245,6 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
 JOB_TIME_LIMIT_SECONDS = env_float("JOB_TIME_LIMIT_SECONDS", 600.0)
 JOB_RETRY_BACKOFF_SECONDS = env_float("JOB_RETRY_BACKOFF_SECONDS", 10.0)
 JOB_QUEUED_RESEND_SECONDS = env_float("JOB_QUEUED_RESEND_SECONDS", 900.0)
+
+# --- Background jobs (Celery): every CELERY_* setting and why its numbers relate -------------
+from config.celery_settings import *  # noqa: E402, F403

@@ -77,3 +77,38 @@ def lesson(course):
 @pytest.fixture
 def assignment(course, lesson):
     return Assignment.objects.create(course=course, lesson=lesson, title="Homework 1")
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """A migrated SQLite file made once per run; copy it (`shutil.copy`) for a fresh database."""
+    from tests.worker.process import WorkerProcess, worker_env
+
+    path = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
+    WorkerProcess(env=worker_env(path)).manage("migrate", "--no-input", "-v0", timeout=300)
+    return path
+
+
+@pytest.fixture
+def celery_worker(tmp_path, migrated_sqlite):
+    """A real Celery worker process consuming both queues, stopped after the test.
+
+    It runs on its own migrated SQLite file (`celery_worker.env["DATABASE_URL"]`), with Redis
+    as the broker when the run has `REDIS_URL` (queues purged first), else the embedded
+    filesystem broker beside that file. To serve the same database and broker, start a
+    `tests.e2e.server.LiveServer(env=celery_worker.env)`; to enqueue or inspect from the
+    worker's side, `celery_worker.manage("shell", "-c", ...)` or `manage("ping_worker")`.
+    `celery_worker.stop(kill=True)` SIGKILLs it (crash tests); `.start()` runs it again;
+    `.log()` is what it logged. Build other set-ups with `tests.worker.process.WorkerProcess`.
+    """
+    import shutil
+
+    from tests.worker.process import WorkerProcess, worker_env
+
+    shutil.copy(migrated_sqlite, tmp_path / "worker.sqlite3")
+    worker = WorkerProcess(env=worker_env(tmp_path / "worker.sqlite3"))
+    if worker.env.get("REDIS_URL"):
+        worker.purge()
+    worker.start()
+    yield worker
+    worker.stop()

@@ -7,7 +7,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _settings_variables() -> set[str]:
-    source = (ROOT / "config" / "settings.py").read_text()
+    """Every variable read by the settings modules (settings.py and those it imports)."""
+    source = "".join(
+        (ROOT / "config" / name).read_text() for name in ("settings.py", "celery_settings.py")
+    )
     return set(re.findall(r'env_(?:str|bool|int|float|list)\(\s*"([A-Z_]+)"', source))
 
 
