@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check lint typecheck fmt migrate superuser bench clean
+.PHONY: run worker test check lint typecheck fmt migrate superuser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 migrate: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --no-input
 
-## Serve on http://$(HOST):$(PORT)/ (daphne through runserver; the playground at /).
-run: migrate
-	$(BIN)/python manage.py ensure_playground_user
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+## Serve on http://$(HOST):$(PORT)/ with a worker: the Procfile's web and worker from one
+## command (config/launch.py); one Ctrl-C stops both. A taken port fails at once: PORT=8001.
+run: $(VENV)/.runtime
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m config.launch --setup
+
+## A worker alone (both queues), for when `make run` is not the one serving.
+worker: migrate
+	$(BIN)/celery -A config worker -Q ai_processing,repo_analysis --loglevel INFO
 
 ## The whole test suite (SQLite, in-memory layer, unless DATABASE_URL / REDIS_URL are set).
 test: $(VENV)/.dev

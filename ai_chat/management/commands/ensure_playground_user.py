@@ -20,8 +20,12 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             self.stdout.write("DEBUG is off: not creating a playground user.")
             return
-        if User.objects.filter(is_staff=True).exists():
-            self.stdout.write("Playground: sign in at /accounts/login/ with your staff account.")
+        staff = User.objects.filter(is_staff=True).order_by("pk").first()
+        if staff is not None:
+            self.stdout.write(
+                f"Playground: sign in at /accounts/login/ as {staff.get_username()}. Forgot the "
+                f"password? .venv/bin/python manage.py changepassword {staff.get_username()}"
+            )
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username="admin", email="admin@localhost", password=password)
