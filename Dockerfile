@@ -1,10 +1,16 @@
-# The Lectern web image: daphne serving config.asgi. See docker-compose.yml.
+# The Lectern image: the Procfile's `web` by default (daphne serving config.asgi); compose runs
+# the `worker` from the same image. Static files are collected at build and served by WhiteNoise.
 FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+RUN useradd --create-home --uid 10001 lectern
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN DEBUG=true python manage.py collectstatic --no-input -v0
+# Code and static files stay root-owned (read-only to the service); var/ is its only writable
+# folder (the filesystem broker when no Redis is configured).
+RUN DEBUG=true python manage.py collectstatic --no-input -v0 \
+    && mkdir -p var && chown lectern:lectern var
+USER lectern
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --no-input && exec daphne -v 0 -b 0.0.0.0 -p 8000 --websocket-max-message-size ${DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE:-1048576} --websocket-max-frame-size ${DAPHNE_WEBSOCKET_MAX_FRAME_SIZE:-1048576} config.asgi:application"]
+CMD ["sh", "-c", "python manage.py migrate --no-input && exec daphne -b ${HOST:-0.0.0.0} -p ${PORT:-8000} --websocket-max-message-size ${DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE:-1048576} --websocket-max-frame-size ${DAPHNE_WEBSOCKET_MAX_FRAME_SIZE:-1048576} config.asgi:application"]

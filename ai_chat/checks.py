@@ -12,10 +12,13 @@ def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Er
     if settings.DEBUG:
         return []
     errors = []
-    if settings.SECRET_KEY == settings.INSECURE_SECRET_KEY or not settings.SECRET_KEY:
+    # The development default, and the placeholder of .env.production.example.
+    if settings.SECRET_KEY.startswith(("django-insecure-", "change-me")) or not settings.SECRET_KEY:
         errors.append(
             Error(
-                "SECRET_KEY is the development default.", hint="Set SECRET_KEY.", id="lectern.E001"
+                "SECRET_KEY is the development default or the example's placeholder.",
+                hint="Set SECRET_KEY to a long random string.",
+                id="lectern.E001",
             )
         )
     if "*" in settings.ALLOWED_HOSTS:

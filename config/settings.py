@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "ops.middleware.RequestReferenceMiddleware",
     "api.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the server process itself, DEBUG or not (docs/deployment.md).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -142,7 +144,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `collectstatic` writes here (the image does it at build); WhiteNoise serves it. With DEBUG on
+# WhiteNoise serves straight from the apps' static folders, so `make run` needs no collectstatic.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Compressed (gzip) copies, no hashed names: the pages' ES modules import each other by plain
+# relative URLs, which manifest storage does not rewrite, so hashing would not version them
+# anyway. WhiteNoise lets browsers cache them for 60 s, then revalidate.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 LOGIN_URL = "login"
 
 SESSION_COOKIE_SECURE = not DEBUG
