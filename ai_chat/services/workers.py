@@ -1,8 +1,9 @@
 """This process's identity, its heartbeat, and the sweep that finds dead processes' messages.
 
-Each process that runs generations writes a heartbeat to the cache. A `streaming` message whose
-worker has no heartbeat belongs to a process that died: it is marked `interrupted`. With the
-embedded local-memory cache there is one process, so every other worker is dead.
+Each process that runs generations (web or Celery worker) writes a heartbeat to the
+`heartbeats` cache, which every process sees: Redis, or without it files beside the broker's
+(the embedded mode runs web and worker on one machine). A `streaming` message whose worker has
+no heartbeat belongs to a process that died: it is marked `interrupted`.
 """
 
 import logging
@@ -12,7 +13,7 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 from ai_chat.models import AIMessage
 from ai_chat.services.conversations import messages_mark_interrupted
@@ -27,23 +28,22 @@ _KEY = "lectern:worker:{}"
 
 
 def heartbeat() -> None:
-    cache.set(_KEY.format(WORKER_ID), time.time(), timeout=max(1, int(HEARTBEAT_TTL)))
+    caches["heartbeats"].set(
+        _KEY.format(WORKER_ID), time.time(), timeout=max(1, int(HEARTBEAT_TTL))
+    )
 
 
 def sweep_interrupted() -> int:
     """Mark the messages of dead workers `interrupted`; return how many."""
-    if not settings.REDIS_URL:
-        count = messages_mark_interrupted(exclude_worker=WORKER_ID)
-    else:
-        workers = set(
-            AIMessage.objects.filter(status=AIMessage.Status.STREAMING)
-            .exclude(worker=WORKER_ID)
-            .values_list("worker", flat=True)
-            .distinct()
-        )
-        alive = cache.get_many([_KEY.format(w) for w in workers])
-        dead = [w for w in workers if _KEY.format(w) not in alive]
-        count = messages_mark_interrupted(worker_ids=dead) if dead else 0
+    workers = set(
+        AIMessage.objects.filter(status=AIMessage.Status.STREAMING)
+        .exclude(worker=WORKER_ID)
+        .values_list("worker", flat=True)
+        .distinct()
+    )
+    alive = caches["heartbeats"].get_many([_KEY.format(w) for w in workers])
+    dead = [w for w in workers if _KEY.format(w) not in alive]
+    count = messages_mark_interrupted(worker_ids=dead) if dead else 0
     if count:
         logger.warning("marked %d messages of stopped processes interrupted", count)
     return count
