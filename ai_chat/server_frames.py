@@ -18,6 +18,7 @@ from sockets.server_frames import (
     Part,
     PongFrame,
     ServerFrame,
+    absent,
 )
 
 KindName = Literal["course", "lesson", "quiz", "assignment", "chat"]
@@ -84,7 +85,9 @@ class StreamingFrame(ServerFrame):
     index: int = Field(ge=0)
     chunk: str
     partial: dict[str, Any] | None = Field(
-        default=None, description="Structured kinds: the result parsed so far (sometimes)."
+        default=None,
+        exclude_if=absent,
+        description="Structured kinds: the result parsed so far (sometimes).",
     )
 
 
@@ -132,7 +135,9 @@ class TypingFrame(ServerFrame):
     type: Literal["typing"]
     conversation_id: ConversationId
     message_id: uuid.UUID | None = Field(
-        default=None, description="The answer concerned (absent when a failure ended it)."
+        default=None,
+        exclude_if=absent,
+        description="The answer concerned (absent when a failure ended it).",
     )
     active: bool
 

@@ -71,7 +71,7 @@ def course_text(content: str) -> str:
 class Baseline:
     def __init__(self, *, chunk_size: int, delay: float) -> None:
         course_text("Java for kids")  # sets Django up; renders before listening
-        from ai_chat.services.generation import PartialParser
+        from ai_chat.generation.attempt import PartialParser
 
         self.parser_class = PartialParser
         self.chunk_size = chunk_size

@@ -29,6 +29,13 @@ from sockets.errors import InternalError, ProtocolError, RateLimited, TokenExpir
 from sockets.frames import AuthFrame, ClientFrame, PingFrame, decode_text_frame, request_id_of
 from sockets.limits import ConnectionCounter
 from sockets.runtime import ProcessRuntime, runtime
+from sockets.server_frames import (
+    AuthErrorFrame,
+    AuthSuccessFrame,
+    ErrorFrame,
+    PongFrame,
+    ServerFrame,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +49,9 @@ class ClientGone(Exception):
     is wrong with the service, so this ends what was sending, quietly."""
 
 
-def auth_error_frame(failed: AuthFailed) -> dict[str, Any]:
+def auth_error_frame(failed: AuthFailed) -> AuthErrorFrame:
     """The `auth_error` frame telling why signing in failed."""
-    return {"type": "auth_error", "code": failed.code, "message": failed.message}
+    return AuthErrorFrame.make(code=failed.code, message=failed.message)
 
 
 class SignedInConsumer(AsyncWebsocketConsumer):
@@ -125,10 +132,13 @@ class SignedInConsumer(AsyncWebsocketConsumer):
     async def _route(self, frame: ClientFrame) -> None:
         if isinstance(frame, AuthFrame):
             return await self._authenticate(frame)
-        if self.user is None:  # PROTOCOL.md: any frame but `auth` first closes 4401
-            return await self.handle_anonymous(frame)
+        if self.user is None and not self.anonymous_allowed():
+            # PROTOCOL.md: any frame but `auth` first closes 4401
+            raise AuthFailed("auth_required", "Send an `auth` frame first.")
         if isinstance(frame, PingFrame):
-            return await self.send_frame({"type": "pong"}, frame.request_id)
+            return await self.send_frame(PongFrame.make(), frame.request_id)
+        if self.user is None:
+            return await self.handle_anonymous(frame)
         if self.token_expires_at is not None and datetime.now(tz=UTC) >= self.token_expires_at:
             raise TokenExpired()
         await self.handle(frame)
@@ -148,17 +158,25 @@ class SignedInConsumer(AsyncWebsocketConsumer):
         return False
 
     async def handle_anonymous(self, frame: Any) -> None:
-        """Serve a frame sent before signing in; by default, refuse it."""
+        """Serve a frame sent before signing in, where `anonymous_allowed()`."""
         raise AuthFailed("auth_required", "Send an `auth` frame first.")
 
     # --- sending ----------------------------------------------------------------------------
 
-    async def send_frame(self, frame: dict[str, Any], request_id: str | None) -> None:
-        if frame.get("type") in ("error", "auth_error"):
-            metrics.error_frame(frame.get("code", ""))
-        if request_id is not None:
-            frame = {**frame, "request_id": request_id}
-        text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
+    async def send_frame(self, frame: ServerFrame | dict[str, Any], request_id: str | None) -> None:
+        """Send one frame, answering `request_id`; `ClientGone` if the client has left."""
+        if isinstance(frame, ServerFrame):
+            if isinstance(frame, ErrorFrame | AuthErrorFrame):
+                metrics.error_frame(frame.code)
+            text = frame.wire(request_id)
+        else:  # frames of endpoints not yet built from models (see sockets.server_frames)
+            if frame.get("type") in ("error", "auth_error"):
+                metrics.error_frame(frame.get("code", ""))
+            if request_id is not None:
+                frame = {**frame, "request_id": request_id}
+            text = json.dumps(
+                frame, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
+            )
         try:
             await self.send(text_data=text)
         except (Disconnected, OSError) as gone:
@@ -197,4 +215,4 @@ class SignedInConsumer(AsyncWebsocketConsumer):
                 await self.send_frame(refusal.to_frame(), request_id)
                 await self.close(code=CloseCode.TOO_MANY_CONNECTIONS)
                 return
-        await self.send_frame({"type": "auth_success", "user": user_payload(user)}, request_id)
+        await self.send_frame(AuthSuccessFrame.make(user=user_payload(user)), request_id)

@@ -7,9 +7,12 @@ its own (e.g. `ai_chat.exceptions`) by subclassing. Anything else that escapes a
 `internal_error`.
 """
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ops import metrics
+
+if TYPE_CHECKING:
+    from sockets.server_frames import ErrorFrame
 
 # The codes of `auth_error` frames (`accounts.firebase.AuthFailed`, and the socket's own two).
 AUTH_ERROR_CODES = (
@@ -56,22 +59,19 @@ class ProtocolError(Exception):
         self.conversation_id = conversation_id
         super().__init__(self.message)
 
-    def to_frame(self, *, request_id: str | None = None) -> dict[str, Any]:
-        frame: dict[str, Any] = {
-            "type": "error",
-            "code": self.code,
-            "message": self.message,
-            "retryable": self.retryable,
-        }
-        if self.retry_after is not None:
-            frame["retry_after"] = max(1, round(self.retry_after))
-        if self.details:
-            frame["details"] = self.details
-        if self.conversation_id is not None:
-            frame["conversation_id"] = self.conversation_id
-        if request_id is not None:
-            frame["request_id"] = request_id
-        return frame
+    def to_frame(self, *, message_id: str | None = None) -> "ErrorFrame":
+        """The `error` frame telling the client (the one place an error becomes a frame)."""
+        from sockets.server_frames import ErrorFrame
+
+        return ErrorFrame.make(
+            code=self.code,
+            message=self.message,
+            retryable=self.retryable,
+            retry_after=max(1, round(self.retry_after)) if self.retry_after is not None else None,
+            details=self.details or None,
+            conversation_id=self.conversation_id,
+            message_id=message_id,
+        )
 
 
 def bounded_details(details: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,13 +1,17 @@
 """The server frames every endpoint sends (PROTOCOL.md, "Server frames"), as pydantic models.
 
-Each app defines its own frames beside these, on `ServerFrame`. The models forbid unknown
-fields, so the AsyncAPI document (built from them) describes exactly what is sent.
+Every frame the server sends is built from its model (`Frame.make(...)`, validated), serialised
+once (`wire()`, cached: a chunk followed by many sockets is encoded one time) and then sent,
+so the AsyncAPI document built from these models describes exactly what is sent. Each app
+defines its own frames beside these, on `ServerFrame`. Optional fields that are absent on the
+wire are `exclude_if=absent`; a field that is sent as `null` has no `exclude_if`.
 """
 
+import json
 import uuid
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from sockets.errors import AUTH_ERROR_CODES, error_codes
 from sockets.frames import MAX_REQUEST_ID
@@ -41,16 +45,45 @@ class ErrorDetail(Part):
     message: str
 
 
+def absent(value: Any) -> bool:
+    """`exclude_if` of optional fields that are left out of the frame when they are None."""
+    return value is None
+
+
 class ServerFrame(BaseModel):
     """Base of every server frame."""
 
     model_config = ConfigDict(extra="forbid")
+    frame_type: ClassVar[str] = ""
 
     request_id: str | None = Field(
         default=None,
         max_length=MAX_REQUEST_ID,
+        exclude_if=absent,
         description="The `request_id` of the client frame this frame answers, if it had one.",
     )
+    _wire: str | None = PrivateAttr(default=None)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        field = cls.model_fields.get("type")
+        if field is not None:
+            cls.frame_type = get_args(field.annotation)[0]
+
+    @classmethod
+    def make(cls, **fields: Any) -> Self:
+        """The frame with these fields, validated (its `type` is the class's own)."""
+        return cls(type=cls.frame_type, **fields)  # type: ignore[call-arg]
+
+    def wire(self, request_id: str | None = None) -> str:
+        """The frame as sent: JSON text, encoded once, with the answer's `request_id` added."""
+        if self._wire is None:
+            self._wire = self.__pydantic_serializer__.to_json(self).decode()
+        if request_id is None or self.request_id is not None:
+            return self._wire
+        # The frame is shared by every follower: splice the request id in, don't copy.
+        return f'{self._wire[:-1]},"request_id":{json.dumps(request_id)}}}'
 
 
 class AuthSuccessFrame(ServerFrame):
@@ -76,14 +109,21 @@ class ErrorFrame(ServerFrame):
     message: str
     retryable: bool
     retry_after: int | None = Field(
-        default=None, ge=1, description="Seconds to wait before retrying, where it applies."
+        default=None,
+        ge=1,
+        exclude_if=absent,
+        description="Seconds to wait before retrying, where it applies.",
     )
-    details: list[ErrorDetail] | None = Field(default=None, description="The fields at fault.")
+    details: list[ErrorDetail] | None = Field(
+        default=None, exclude_if=absent, description="The fields at fault."
+    )
     conversation_id: uuid.UUID | None = Field(
-        default=None, description="The conversation concerned, where it applies."
+        default=None, exclude_if=absent, description="The conversation concerned, where it applies."
     )
     message_id: uuid.UUID | None = Field(
-        default=None, description="The assistant message whose generation this error ended."
+        default=None,
+        exclude_if=absent,
+        description="The assistant message whose generation this error ended.",
     )
 
 

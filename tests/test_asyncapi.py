@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
+from ai_chat.stores.frames import replay_frames
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from ai_chat import asyncapi, server_frames
-from ai_chat.consumers.frames import replay_frames
 from ai_chat.kinds import KINDS
 from ai_chat.kinds import base as kinds_base
 from ai_chat.kinds.course import CourseKind
@@ -438,7 +438,7 @@ async def test_every_server_frame_the_consumer_sends_validates(
     )()
     for message_id in ended:
         for frame in await database_sync_to_async(replay_frames)(message_id):
-            server_frame_adapter.validate_python(frame)
+            server_frame_adapter.validate_json(frame.wire())
 
     # Authentication failures close the connection.
     anonymous = await sockets("course")

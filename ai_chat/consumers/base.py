@@ -1,20 +1,19 @@
-"""BaseAIConsumer: what every generation endpoint does with a signed-in user's frames.
+"""BaseAIConsumer: what every generation endpoint does with its frames, in one dispatcher.
 
-Signing in, parsing and error mapping are `SignedInConsumer`'s. Each frame is validated into a
-pydantic model and branched on by class (a client's `type` never becomes a method name).
-Generations run in the process's runner, not in this consumer: this socket only follows
-them, so `cancel`, `ping` and other conversations keep working while one streams, and a
-disconnect does not stop a generation.
+Signing in, decoding and the error path are `SignedInConsumer`'s. Each frame is validated into a
+pydantic model and branched on by class (a client's `type` never becomes a method name), then
+served through the socket's conversation store: the database for a signed-in user, the
+connection for an anonymous tutor chat. Generations run in the process's runner, not in this
+consumer: the socket only follows them, so `cancel`, `ping` and other conversations keep
+working while one streams, and a disconnect does not stop a generation.
 """
 
 import asyncio
 import logging
 from typing import Any, ClassVar
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
-from ai_chat.consumers.frames import history_frame, replay_frames
 from ai_chat.exceptions import MessageTooLong, NotRunning
 from ai_chat.protocol import (
     CLIENT_FRAME_TYPES,
@@ -27,33 +26,48 @@ from ai_chat.protocol import (
     SaveFrame,
     client_frame_adapter,
 )
-from ai_chat.services.conversations import (
-    conversation_get_for_user,
-    conversation_history,
-    feedback_record,
-    message_get_for_user,
+from ai_chat.server_frames import (
+    CancelledFrame,
+    CompleteFrame,
+    ConversationFrame,
+    FeedbackSavedFrame,
+    StartedFrame,
+    StreamingFrame,
+    TypingFrame,
 )
-from ai_chat.services.generation import GenerationJob
 from ai_chat.services.runtime import GenerationService, generation_service
-from ai_chat.services.saving import result_save
-from ai_chat.services.turns import turn_prepare
-from ai_chat.services.workers import WORKER_ID
+from ai_chat.services.streams import is_final
+from ai_chat.stores.base import ConversationStore, PreparedTurn
+from ai_chat.stores.database import DatabaseStore
+from ai_chat.stores.memory import MemoryStore
 from ops import metrics
+from sockets.addresses import client_address
 from sockets.consumer import ClientGone, SignedInConsumer
-from sockets.errors import RateLimited, UnknownType
+from sockets.errors import NotFound, RateLimited, UnknownType
 from sockets.frames import ClientFrame, parse_client_frame
+from sockets.server_frames import ErrorFrame, ServerFrame
 
 logger = logging.getLogger(__name__)
 
+# Beyond the last index any generation can reach: `cancel` follows a message only to its end.
+END_ONLY = 10_000_000
+
 
 class BaseAIConsumer(SignedInConsumer):
-    """A generation endpoint. Subclasses declare `kind` and little else."""
+    """A generation endpoint: subclasses declare `kind` and little else."""
 
     kind: ClassVar[str]
+    # Tutor chat: `typing` frames around each answer.
+    typing_frames: ClassVar[bool] = False
+    # The setting that lets clients use the endpoint without signing in (None: never).
+    anonymous_setting: ClassVar[str | None] = None
     # The AI endpoints never receive channel-layer messages, so they take no channel: Channels
     # runs a consumer whose alias is not configured without a layer. That saves each socket a
     # receive task and a channel (with Redis: a subscription), about 3 KiB (bench/README.md).
     channel_layer_alias = "lectern: AI sockets use no channel layer"
+
+    # Set on the first frame served: the database for a signed-in user, else the connection.
+    store: ConversationStore | None = None
 
     @property
     def endpoint(self) -> str:  # type: ignore[override]
@@ -71,6 +85,11 @@ class BaseAIConsumer(SignedInConsumer):
             task.cancel()
         await super().disconnect(code)
 
+    def anonymous_allowed(self) -> bool:
+        return self.anonymous_setting is not None and bool(
+            getattr(settings, self.anonymous_setting)
+        )
+
     def parse(self, raw: dict[str, Any]) -> ClientFrame:
         frame: ClientFrame = parse_client_frame(raw, client_frame_adapter, CLIENT_FRAME_TYPES)
         content = getattr(frame, "content", None)
@@ -81,70 +100,116 @@ class BaseAIConsumer(SignedInConsumer):
             )
         return frame
 
-    async def handle(self, frame: ClientFrame) -> None:
-        if isinstance(frame, MessageFrame):
-            return await self._generate(frame, refinement=False)
-        if isinstance(frame, RefinementFrame):
-            return await self._generate(frame, refinement=True)
+    async def handle_anonymous(self, frame: Any) -> None:
+        if not self.anonymous_allowed():
+            return await super().handle_anonymous(frame)
+        if self.store is None:
+            self.store = MemoryStore(address=client_address(self.scope))
+        await self.serve(frame, self.store)
+
+    async def handle(self, frame: Any) -> None:
+        if not isinstance(self.store, DatabaseStore):
+            self.store = DatabaseStore(self.user)
+        await self.serve(frame, self.store)
+
+    async def serve(self, frame: Any, store: ConversationStore) -> None:
+        """The one dispatcher of the generation endpoints."""
+        rid = frame.request_id
+        if isinstance(frame, MessageFrame | RefinementFrame):
+            return await self._generate(frame, store)
         if isinstance(frame, SaveFrame):
-            return await self._save(frame)
+            saved = await store.save(
+                kind=self.kind, conversation_id=frame.conversation_id, message_id=frame.message_id
+            )
+            return await self.send_frame(saved, rid)
         if isinstance(frame, CancelFrame):
-            return await self._cancel(frame)
+            return await self._cancel(frame, store)
         if isinstance(frame, ResumeFrame):
-            return await self._resume(frame)
+            return await self._resume(frame, store)
         if isinstance(frame, HistoryFrame):
-            return await self._history(frame)
+            page = await store.history(
+                kind=self.kind,
+                conversation_id=frame.conversation_id,
+                before=frame.before,
+                limit=frame.limit,
+            )
+            return await self.send_frame(page, rid)
         if isinstance(frame, FeedbackFrame):
-            return await self._feedback(frame)
+            await store.feedback(
+                message_id=frame.message_id, rating=frame.rating, comment=frame.comment
+            )
+            return await self.send_frame(FeedbackSavedFrame.make(message_id=frame.message_id), rid)
         raise UnknownType()
 
     # --- generation -----------------------------------------------------------------------
 
-    async def _generate(self, frame: MessageFrame | RefinementFrame, *, refinement: bool) -> None:
-        await self._check_rate()
-        prepared = await database_sync_to_async(turn_prepare)(
-            user=self.user,
-            kind_name=self.kind,
+    async def _generate(
+        self, frame: MessageFrame | RefinementFrame, store: ConversationStore
+    ) -> None:
+        retry_after = await self.runtime.rate.hit(store.rate_key, store.rate_per_minute)
+        if retry_after > 0:
+            raise RateLimited(retry_after=retry_after)
+        turn = await store.prepare(
+            kind=self.kind,
             content=frame.content,
             context=getattr(frame, "context", None),
             conversation_id=frame.conversation_id,
-            refinement=refinement,
+            refinement=isinstance(frame, RefinementFrame),
             model=self.generation.agent.model,
-            worker=WORKER_ID,
         )
-        await self._start(
-            prepared.job,
-            created=prepared.created,
-            title=prepared.conversation.title,
-            request_id=frame.request_id,
-        )
+        await self._start(turn, store, frame.request_id)
 
     async def _start(
-        self, job: GenerationJob, *, created: bool, title: str, request_id: str | None
+        self, turn: PreparedTurn, store: ConversationStore, request_id: str | None
     ) -> None:
         """Announce a prepared generation, start it, and follow it on this socket."""
-        ids = {"conversation_id": job.conversation_id}
+        job = turn.job
+        ids = {"conversation_id": job.conversation_uuid}
         await self.send_frame(
-            {"type": "conversation", **ids, "kind": self.kind, "created": created, "title": title},
+            ConversationFrame.make(**ids, kind=self.kind, created=turn.created, title=turn.title),
             request_id,
         )
-        await self.send_frame({"type": "started", **ids, "message_id": job.message_id}, request_id)
+        await self.send_frame(StartedFrame.make(**ids, message_id=job.message_uuid), request_id)
         self.generation.runner.start(job)
-        self._follow(job.message_id, after_index=-1, request_id=request_id)
+        if self.typing_frames:
+            await self.send_frame(
+                TypingFrame.make(**ids, message_id=job.message_uuid, active=True), request_id
+            )
+        self._follow(job.message_id, store, after_index=-1, request_id=request_id)
 
-    async def _check_rate(self) -> None:
-        retry_after = await self.runtime.rate.hit(
-            f"user:{self.user.pk}", settings.RATE_LIMIT_MESSAGES_PER_MINUTE
+    async def _cancel(self, frame: CancelFrame, store: ConversationStore) -> None:
+        cid = str(frame.conversation_id)
+        message_id = await store.running(kind=self.kind, conversation_id=frame.conversation_id)
+        if message_id is None or not await self.generation.request_cancel(
+            cid, across_processes=store.shared
+        ):
+            raise NotRunning(conversation_id=cid)
+        if message_id not in self.follows:  # tell this socket how it ended, nothing else
+            self._follow(message_id, store, after_index=END_ONLY, request_id=frame.request_id)
+
+    async def _resume(self, frame: ResumeFrame, store: ConversationStore) -> None:
+        message_id = await store.resumable(
+            kind=self.kind, conversation_id=frame.conversation_id, message_id=frame.message_id
         )
-        if retry_after > 0:
-            raise RateLimited(retry_after=retry_after)
+        if not store.shared and not self.generation.hub.is_local(message_id):
+            raise NotFound("Message not found.", conversation_id=str(frame.conversation_id))
+        self._follow(message_id, store, after_index=frame.after_index, request_id=frame.request_id)
 
-    def _follow(self, message_id: str, *, after_index: int, request_id: str | None) -> None:
+    # --- following a generation -----------------------------------------------------------
+
+    def _follow(
+        self,
+        message_id: str,
+        store: ConversationStore,
+        *,
+        after_index: int,
+        request_id: str | None,
+    ) -> None:
         previous = self.follows.pop(message_id, None)
         if previous is not None:
             previous.cancel()
         task = asyncio.get_running_loop().create_task(
-            self._relay(message_id, after_index, request_id)
+            self._relay(message_id, store, after_index, request_id)
         )
         self.follows[message_id] = task
         task.add_done_callback(
@@ -153,11 +218,16 @@ class BaseAIConsumer(SignedInConsumer):
             )
         )
 
-    async def _relay(self, message_id: str, after_index: int, request_id: str | None) -> None:
-        fallback = database_sync_to_async(lambda: replay_frames(message_id))
+    async def _relay(
+        self,
+        message_id: str,
+        store: ConversationStore,
+        after_index: int,
+        request_id: str | None,
+    ) -> None:
         try:
             async for frame in self.generation.hub.follow(
-                message_id, after_index=after_index, fallback=fallback
+                message_id, after_index=after_index, fallback=lambda: store.replay(message_id)
             ):
                 await self._relay_frame(frame, request_id)
         except asyncio.CancelledError:
@@ -167,83 +237,14 @@ class BaseAIConsumer(SignedInConsumer):
         except Exception:
             logger.exception("relaying %s failed", message_id)
 
-    async def _relay_frame(self, frame: dict[str, Any], request_id: str | None) -> None:
-        """Send one frame of a followed generation (subclasses add to it)."""
+    async def _relay_frame(self, frame: ServerFrame, request_id: str | None) -> None:
+        """Send one frame of a followed generation (`typing` off just before its end)."""
+        if self.typing_frames and is_final(frame):
+            assert isinstance(frame, CompleteFrame | CancelledFrame | ErrorFrame)
+            typing = TypingFrame.make(
+                conversation_id=frame.conversation_id, message_id=frame.message_id, active=False
+            )
+            await self.send_frame(typing, request_id)
         await self.send_frame(frame, request_id)
-        if frame["type"] == "streaming":
-            metrics.chunk_sent(self.kind, frame["message_id"], frame["index"])
-
-    async def _feedback(self, frame: FeedbackFrame) -> None:
-        await database_sync_to_async(feedback_record)(
-            user=self.user,
-            message_id=frame.message_id,
-            rating=frame.rating,
-            comment=frame.comment,
-        )
-        await self.send_frame(
-            {"type": "feedback_saved", "message_id": str(frame.message_id)}, frame.request_id
-        )
-
-    async def _save(self, frame: SaveFrame) -> None:
-        def save() -> Any:
-            conversation = conversation_get_for_user(
-                user=self.user, conversation_id=frame.conversation_id, kind=self.kind
-            )
-            return result_save(
-                user=self.user, conversation=conversation, message_id=frame.message_id
-            )
-
-        outcome = await database_sync_to_async(save)()
-        await self.send_frame(
-            {
-                "type": "saved",
-                "conversation_id": str(frame.conversation_id),
-                "message_id": str(outcome.message_id),
-                "objects": outcome.objects,
-                "created": outcome.created,
-            },
-            frame.request_id,
-        )
-
-    async def _cancel(self, frame: CancelFrame) -> None:
-        cid = str(frame.conversation_id)
-
-        def running_message() -> str | None:
-            conversation = conversation_get_for_user(
-                user=self.user, conversation_id=cid, kind=self.kind
-            )
-            message = (
-                conversation.messages.filter(status="streaming").order_by("-created_at").first()
-            )
-            return str(message.pk) if message else None
-
-        message_id = await database_sync_to_async(running_message)()
-        if message_id is None or not await self.generation.request_cancel(cid):
-            raise NotRunning(conversation_id=cid)
-        if message_id not in self.follows:  # tell this socket how it ended, nothing else
-            self._follow(message_id, after_index=10_000_000, request_id=frame.request_id)
-
-    async def _resume(self, frame: ResumeFrame) -> None:
-        def find() -> str:
-            conversation = conversation_get_for_user(
-                user=self.user, conversation_id=frame.conversation_id, kind=self.kind
-            )
-            message = message_get_for_user(
-                user=self.user, conversation=conversation, message_id=frame.message_id
-            )
-            return str(message.pk)
-
-        message_id = await database_sync_to_async(find)()
-        self._follow(message_id, after_index=frame.after_index, request_id=frame.request_id)
-
-    async def _history(self, frame: HistoryFrame) -> None:
-        def page() -> dict[str, Any]:
-            conversation = conversation_get_for_user(
-                user=self.user, conversation_id=frame.conversation_id, kind=self.kind
-            )
-            messages, has_more = conversation_history(
-                user=self.user, conversation=conversation, before=frame.before, limit=frame.limit
-            )
-            return history_frame(conversation, messages, has_more)
-
-        await self.send_frame(await database_sync_to_async(page)(), frame.request_id)
+        if isinstance(frame, StreamingFrame):
+            metrics.chunk_sent(self.kind, str(frame.message_id), frame.index)

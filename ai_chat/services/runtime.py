@@ -16,8 +16,8 @@ from django.conf import settings
 
 from ai_chat.agent import build_agent
 from ai_chat.agent.base import Agent
+from ai_chat.generation.runner import GenerationRunner
 from ai_chat.services import workers
-from ai_chat.services.generation import GenerationRunner
 from ai_chat.services.streams import RedisMirror, StreamHub
 from sockets.runtime import ProcessRuntime, runtime
 
@@ -50,11 +50,12 @@ class GenerationService:
         agent = await asyncio.to_thread(build_agent, settings.AI_PROVIDER)
         return cls(process, agent)
 
-    async def request_cancel(self, conversation_id: str) -> bool:
-        """Cancel a generation here, or ask the process that runs it (through Redis)."""
+    async def request_cancel(self, conversation_id: str, *, across_processes: bool) -> bool:
+        """Cancel a generation here, or (`across_processes`) ask the process that runs it,
+        through Redis; whether anyone took the request."""
         if self.runner.cancel(conversation_id):
             return True
-        if self._redis is None:
+        if self._redis is None or not across_processes:
             return False
         return bool(await self._redis.publish(CANCEL_CHANNEL, conversation_id))
 

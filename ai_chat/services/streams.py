@@ -9,17 +9,19 @@ to another process can `resume`. Logs expire after `STREAM_LOG_TTL_SECONDS`.
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from django.conf import settings
 
+from ai_chat.server_frames import StreamingFrame, server_frame_adapter
+from sockets.server_frames import ServerFrame
+
 logger = logging.getLogger(__name__)
 
 FINAL_TYPES = frozenset({"complete", "cancelled", "error"})
-Frame = dict[str, Any]
+Frame = ServerFrame
 
 
 class _LocalStream:
@@ -32,7 +34,11 @@ class _LocalStream:
 
 
 def _after(frames: list[Frame], after_index: int) -> list[Frame]:
-    return [f for f in frames if f["type"] != "streaming" or f["index"] > after_index]
+    return [f for f in frames if not isinstance(f, StreamingFrame) or f.index > after_index]
+
+
+def is_final(frame: Frame) -> bool:
+    return frame.frame_type in FINAL_TYPES
 
 
 class StreamHub:
@@ -53,7 +59,7 @@ class StreamHub:
     async def publish(self, message_id: str, frame: Frame) -> None:
         stream = self._streams[message_id]
         stream.frames.append(frame)
-        final = frame["type"] in FINAL_TYPES
+        final = is_final(frame)
         for queue in stream.listeners:
             queue.put_nowait(frame)
         if final:
@@ -85,9 +91,10 @@ class StreamHub:
         if self.mirror is not None:
             async for frame in self.mirror.follow(message_id, after_index, wait=not stored):
                 yield frame
-                if frame["type"] in FINAL_TYPES:
+                if is_final(frame):
                     return
-                after_index = frame.get("index", after_index)
+                if isinstance(frame, StreamingFrame):
+                    after_index = frame.index
             if not stored and fallback is not None:  # it went silent: did its process die?
                 stored = list(await fallback())
         for frame in _after(stored, after_index):
@@ -107,7 +114,7 @@ class StreamHub:
             while True:
                 frame = await queue.get()
                 yield frame
-                if frame["type"] in FINAL_TYPES:
+                if is_final(frame):
                     return
         finally:
             stream.listeners.discard(queue)
@@ -131,7 +138,7 @@ class RedisMirror:
         return f"{self.prefix}{message_id}"
 
     def append(self, message_id: str, frame: Frame) -> None:
-        self._pending.append((message_id, json.dumps(frame, separators=(",", ":"))))
+        self._pending.append((message_id, frame.wire()))
         self._wakeup.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_forever())
@@ -172,15 +179,16 @@ class RedisMirror:
         pubsub = self.redis.pubsub()
         try:
             await pubsub.subscribe(key)  # before reading the log, so nothing falls between
-            logged = [json.loads(raw) for raw in await self.redis.lrange(key, 0, -1)]
+            logged = [_parse(raw) for raw in await self.redis.lrange(key, 0, -1)]
             if not logged and not wait:
                 return
             last_index = after_index
             for frame in _after(logged, after_index):
                 yield frame
-                if frame["type"] in FINAL_TYPES:
+                if is_final(frame):
                     return
-                last_index = max(last_index, frame.get("index", last_index))
+                if isinstance(frame, StreamingFrame):
+                    last_index = max(last_index, frame.index)
             loop = asyncio.get_running_loop()
             silent_until = loop.time() + self.silence_timeout
             while True:
@@ -191,13 +199,14 @@ class RedisMirror:
                         return
                     continue
                 silent_until = loop.time() + self.silence_timeout
-                frame = json.loads(message["data"])
-                if frame["type"] == "streaming" and frame["index"] <= last_index:
+                frame = _parse(message["data"])
+                if isinstance(frame, StreamingFrame) and frame.index <= last_index:
                     continue
                 yield frame
-                if frame["type"] in FINAL_TYPES:
+                if is_final(frame):
                     return
-                last_index = frame["index"]
+                if isinstance(frame, StreamingFrame):
+                    last_index = frame.index
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
@@ -206,3 +215,9 @@ class RedisMirror:
         if self._writer is not None:
             self._writer.cancel()
         await self.redis.aclose()
+
+
+def _parse(raw: bytes | str) -> Frame:
+    """A frame mirrored by another process, back into its model."""
+    frame: Frame = server_frame_adapter.validate_json(raw)
+    return frame

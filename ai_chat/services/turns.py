@@ -11,6 +11,8 @@ from django.db import transaction
 
 from ai_chat.agent.base import GenerationRequest
 from ai_chat.exceptions import Busy, NothingToRefine
+from ai_chat.generation.job import GenerationJob
+from ai_chat.generation.recording import DatabaseRecorder
 from ai_chat.kinds import get_kind
 from ai_chat.kinds.base import Target
 from ai_chat.models import AIConversation, AIMessage
@@ -21,7 +23,6 @@ from ai_chat.services.conversations import (
     latest_result,
     turn_start,
 )
-from ai_chat.services.generation import GenerationJob
 
 # What a turn is expected to produce, reserved against the daily budget until real usage is known.
 OUTPUT_TOKEN_ESTIMATE = 4000
@@ -123,6 +124,6 @@ def turn_prepare(
         kind=kind,
         context=parsed_context,
         request=request,
-        reservation=reservation,
+        recorder=DatabaseRecorder(str(started.assistant_message.pk), reservation),
     )
     return PreparedTurn(conversation=conversation, created=created, job=job)

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from ai_chat.models import AIConversation, AIDailyUsage, AIMessage
-from ai_chat.services import generation as generation_module
+from ai_chat.generation import recording as recording_module
 from ai_chat.services.runtime import generation_service
 from tests.consumers.conftest import FINAL_TYPES, streaming
 
@@ -118,7 +118,7 @@ async def test_other_requests_are_answered_while_a_generation_streams(connect, u
 async def test_cancel_too_late_to_stop_the_result_ends_with_complete(connect, user, monkeypatch):
     """A cancel that lands while the result is being stored: one `complete`, usage settled once."""
     loop = asyncio.get_running_loop()
-    real = generation_module.message_finish
+    real = recording_module.message_finish
     runtime = None
 
     def finish_then_be_cancelled(**kwargs):
@@ -131,7 +131,7 @@ async def test_cancel_too_late_to_stop_the_result_ends_with_complete(connect, us
             loop.call_soon_threadsafe(runtime.runner.cancel, conversation_id)
         return real(**kwargs)
 
-    monkeypatch.setattr(generation_module, "message_finish", finish_then_be_cancelled)
+    monkeypatch.setattr(recording_module, "message_finish", finish_then_be_cancelled)
     client = await connect("course", user)
     runtime = await generation_service()
     frames = await client.generate()

@@ -8,13 +8,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ai_chat.agent import get_agent
+from ai_chat.generation.run import generation_run
 from ai_chat.kinds import KINDS
-from ai_chat.services.generation import GenerationRunner
+from ai_chat.server_frames import CompleteFrame, StreamingFrame
 from ai_chat.services.saving import result_save
 from ai_chat.services.streams import StreamHub
 from ai_chat.services.turns import turn_prepare
 from ai_chat.services.workers import WORKER_ID
 from sockets.errors import ProtocolError
+from sockets.server_frames import ServerFrame
 
 CLI_USERNAME = "lectern-cli"
 
@@ -58,12 +60,14 @@ class Command(BaseCommand):
             f"provider {agent.name} ({agent.model})"
         )
         final = asyncio.run(self._stream(job, agent))
-        if final["type"] != "complete":
-            raise CommandError(f"{final.get('code', final['type'])}: {final.get('message', '')}")
-        self.stdout.write("\n\n" + json.dumps(final["data"], indent=2, ensure_ascii=False))
+        if not isinstance(final, CompleteFrame):
+            raise CommandError(
+                f"{getattr(final, 'code', final.frame_type)}: {getattr(final, 'message', '')}"
+            )
+        self.stdout.write("\n\n" + json.dumps(final.data, indent=2, ensure_ascii=False))
         self.stderr.write(
-            f"model {final['model']} · tokens in {final['usage']['input_tokens']}, "
-            f"out {final['usage']['output_tokens']}"
+            f"model {final.model} · tokens in {final.usage.input_tokens}, "
+            f"out {final.usage.output_tokens}"
         )
         if options["save"]:
             outcome = result_save(
@@ -72,21 +76,24 @@ class Command(BaseCommand):
             written = ", ".join(f"{o['type']} {o['id']}" for o in outcome.objects)
             self.stdout.write(self.style.SUCCESS(f"saved: {written}"))
 
-    async def _stream(self, job: Any, agent: Any) -> dict[str, Any]:
+    async def _stream(self, job: Any, agent: Any) -> ServerFrame:
+        """Run the generation here (no socket, no runner) and print its chunks as they come."""
         hub = StreamHub(ttl=60)
-        runner = GenerationRunner(hub=hub, agent=agent)
-        runner.start(job)
-        final: dict[str, Any] = {}
+        hub.open(job.message_id)
+        run = asyncio.ensure_future(generation_run(job=job, agent=agent, hub=hub))
+        final: ServerFrame | None = None
         try:
             async for frame in hub.follow(job.message_id):
-                if frame["type"] == "streaming":
-                    self.stdout.write(frame["chunk"], ending="")
+                if isinstance(frame, StreamingFrame):
+                    self.stdout.write(frame.chunk, ending="")
                     self.stdout.flush()
                 else:
                     final = frame
+            await run
         finally:
-            await runner.shutdown()
+            run.cancel()
             await agent.aclose()
+        assert final is not None
         return final
 
     def _user(self, email: str | None) -> Any:

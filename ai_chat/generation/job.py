@@ -1,0 +1,35 @@
+"""`GenerationJob`: everything one generation needs, prepared before it starts."""
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ai_chat.agent.base import GenerationRequest
+from ai_chat.kinds.base import ContextSchema, Kind
+
+if TYPE_CHECKING:
+    from ai_chat.generation.recording import Recorder
+
+
+@dataclass
+class GenerationJob:
+    user_id: int
+    conversation_id: str
+    message_id: str
+    kind: Kind
+    context: ContextSchema
+    request: GenerationRequest
+    recorder: "Recorder"
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def conversation_uuid(self) -> uuid.UUID:
+        return uuid.UUID(self.conversation_id)
+
+    @property
+    def message_uuid(self) -> uuid.UUID:
+        return uuid.UUID(self.message_id)
+
+    def latency_ms(self) -> int:
+        return int((time.monotonic() - self.started_at) * 1000)

@@ -1,0 +1,158 @@
+"""`generation_run`: one generation from its first chunk to its one final frame.
+
+Every generation ends with exactly one final frame (`complete`, `cancelled` or `error`), its
+message in a final status and its budget settled, whatever fails on the way: when recording the
+end raises, the message is failed as simply as possible and the client gets `internal_error`.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from ai_chat.agent.base import Agent, AgentError, Usage
+from ai_chat.generation.attempt import attempt_stream, attempt_validated
+from ai_chat.generation.errors import internal_error, protocol_error_for
+from ai_chat.generation.job import GenerationJob
+from ai_chat.generation.recording import Ending, bounded_usage
+from ai_chat.models import AIMessage
+from ai_chat.server_frames import CancelledFrame, CompleteFrame
+from ai_chat.services.streams import StreamHub
+from ops import metrics
+from realtime.generation import ageneration_event
+from sockets.server_frames import ServerFrame
+
+logger = logging.getLogger(__name__)
+
+
+async def generation_run(*, job: GenerationJob, agent: Agent, hub: StreamHub) -> str:
+    """Run `job` to its end on `agent`, its frames going to `hub` (opened here); returns the
+    outcome: `completed`, `cancelled` or `failed`."""
+    if not hub.is_local(job.message_id):
+        hub.open(job.message_id)
+    await _announce(job, "create", "streaming")
+    streamed: list[str] = []
+    usage = Usage()
+    try:
+        first = await attempt_stream(
+            job, agent, job.request, streamed=streamed, publish=_publisher(hub, job)
+        )
+        usage = first.usage
+        data, attempt, usage = await attempt_validated(job, agent, first)
+        ending = Ending(
+            status=AIMessage.Status.COMPLETED,
+            content=attempt.text,
+            usage=usage,
+            data=data,
+            model=attempt.model,
+            latency_ms=job.latency_ms(),
+        )
+        bounded = bounded_usage(usage)
+        final: ServerFrame = CompleteFrame.make(
+            conversation_id=job.conversation_uuid,
+            message_id=job.message_uuid,
+            data=data,
+            usage={"input_tokens": bounded.input_tokens, "output_tokens": bounded.output_tokens},
+            model=attempt.model,
+        )
+        outcome = "completed"
+    except asyncio.CancelledError:
+        ending = Ending(
+            status=AIMessage.Status.CANCELLED,
+            content="".join(streamed),
+            usage=usage,
+            latency_ms=job.latency_ms(),
+        )
+        final = CancelledFrame.make(
+            conversation_id=job.conversation_uuid, message_id=job.message_uuid
+        )
+        outcome = "cancelled"
+    except Exception as exc:  # every failure ends the message and tells its followers
+        error = protocol_error_for(exc, job)
+        partial = exc.partial_text if isinstance(exc, AgentError) else ""
+        ending = Ending(
+            status=AIMessage.Status.FAILED,
+            content=partial or "".join(streamed),
+            usage=usage,
+            error_code=error.code,
+            error=error.message,
+            latency_ms=job.latency_ms(),
+        )
+        final = error.to_frame(message_id=job.message_id)
+        outcome = "failed"
+    final, outcome = await _unstoppable(_record(job, ending, final, outcome))
+    await hub.publish(job.message_id, final)
+    metrics.generation_finished(job.kind.name, outcome)
+    metrics.tokens_used(job.kind.name, *_counts(ending.usage))
+    await _announce(job, "update", outcome)
+    return outcome
+
+
+async def _record(
+    job: GenerationJob, ending: Ending, final: ServerFrame, outcome: str
+) -> tuple[ServerFrame, str]:
+    """Record the end; when that fails, fail the message simply and say `internal_error`."""
+    try:
+        await job.recorder.record(ending)
+        return final, outcome
+    except Exception as exc:
+        error = internal_error(job, exc)
+        try:
+            await job.recorder.record_failure(
+                Ending(
+                    status=AIMessage.Status.FAILED,
+                    content="",
+                    usage=ending.usage,
+                    error_code=error.code,
+                    error=error.message,
+                )
+            )
+        except Exception:
+            logger.exception("could not fail message %s either", job.message_id)
+        return error.to_frame(message_id=job.message_id), "failed"
+
+
+def _publisher(hub: StreamHub, job: GenerationJob) -> Any:
+    async def publish(frame: ServerFrame) -> None:
+        await hub.publish(job.message_id, frame)
+
+    return publish
+
+
+def _counts(usage: Usage) -> tuple[int, int]:
+    bounded = bounded_usage(usage)
+    return bounded.input_tokens, bounded.output_tokens
+
+
+async def _announce(job: GenerationJob, action: str, status: str) -> None:
+    """Tell the user's other sockets (`user:{id}` on /ws/events/) how a generation stands."""
+    if not job.user_id:  # anonymous: nobody to tell
+        return
+    payload = {
+        "conversation_id": job.conversation_id,
+        "message_id": job.message_id,
+        "kind": job.kind.name,
+        "status": status,
+    }
+    try:
+        await ageneration_event(user_id=job.user_id, action=action, payload=payload)
+    except Exception:  # an event lost must never cost the generation itself
+        logger.warning("generation event for %s not sent", job.message_id, exc_info=True)
+
+
+async def _unstoppable[T](awaitable: Awaitable[T]) -> T:
+    """Await to the end through cancellation: once a generation's end is being recorded, a late
+    or second `cancel` must not leave it half-recorded and its followers without a final
+    frame."""
+    task = asyncio.ensure_future(awaitable)
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            continue
+        return result
