@@ -1,8 +1,9 @@
 """The one place a background job runs a lesson generation.
 
-It drives the same pieces as the WebSocket endpoints (`turn_prepare`, `GenerationRunner`): a
+It drives the same pieces as the WebSocket endpoints (`turn_prepare`, then `generation_run`): a
 stored conversation and message, validation and re-ask, usage against the asker's budget,
-provenance. When generation becomes a plain function a worker can call, only this module changes.
+provenance. With Redis its frames are mirrored like a web process's, so a socket can follow or
+`resume` a lesson that a worker writes.
 """
 
 import asyncio
@@ -13,10 +14,10 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from ai_chat.agent import build_agent
+from ai_chat.generation.run import generation_run
 from ai_chat.kinds.base import Target
 from ai_chat.models import AIMessage
-from ai_chat.services.generation import GenerationRunner
-from ai_chat.services.streams import StreamHub
+from ai_chat.services.streams import RedisMirror, StreamHub
 from ai_chat.services.turns import PreparedTurn, turn_prepare
 from ai_chat.services.workers import WORKER_ID
 from jobs.models import LessonJob
@@ -80,15 +81,24 @@ async def lesson_generation_run(
         prepared = await database_sync_to_async(_prepare)(job, agent.model)
         if on_started is not None:
             await on_started(prepared.conversation.pk, prepared.job.message_id)
-        runner = GenerationRunner(hub=StreamHub(ttl=60), agent=agent)
-        task = runner.start(prepared.job)
+        hub = _hub()
+        task = asyncio.ensure_future(generation_run(job=prepared.job, agent=agent, hub=hub))
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
-            task.cancel()  # the runner records `cancelled` on the message before it ends
+            task.cancel()  # generation_run records `cancelled` on the message before it ends
             await asyncio.gather(task, return_exceptions=True)
             raise
+        finally:
+            if hub.mirror is not None:
+                await hub.mirror.aclose()
         return await database_sync_to_async(_outcome)(prepared)
     finally:
         if owned:
             await agent.aclose()
+
+
+def _hub() -> StreamHub:
+    ttl = settings.STREAM_LOG_TTL_SECONDS
+    mirror = RedisMirror(settings.REDIS_URL, ttl=ttl) if settings.REDIS_URL else None
+    return StreamHub(ttl=ttl, mirror=mirror)

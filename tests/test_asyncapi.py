@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
-from ai_chat.stores.frames import replay_frames
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.management import call_command
@@ -33,6 +32,7 @@ from ai_chat.models import AIMessage
 from ai_chat.protocol import CLIENT_FRAME_TYPES, AnyClientFrame
 from ai_chat.server_frames import SERVER_FRAME_TYPES, server_frame_adapter
 from ai_chat.services.runtime import generation_service
+from ai_chat.stores.frames import replay_frames
 from config.asgi import application
 from realtime import asyncapi as events_api
 from realtime import server_frames as events_frames

@@ -86,7 +86,9 @@ async def attempt_stream(
             length += len(event.text)
             if parser is not None and length >= parser.next_at:
                 partial = parser.maybe_parse("".join(streamed))
-            await publish(StreamingFrame.make(**ids, index=index, chunk=event.text, partial=partial))
+            await publish(
+                StreamingFrame.make(**ids, index=index, chunk=event.text, partial=partial)
+            )
     finally:
         await stream.aclose()  # type: ignore[attr-defined]  # closes the HTTP stream
     raise AgentUnavailable("The provider ended the stream without finishing.")

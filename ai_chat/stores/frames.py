@@ -41,7 +41,9 @@ def replay_frames(message_id: str) -> list[ServerFrame]:
         frames.append(StreamingFrame.make(**ids, index=0, chunk=message.content))
     if message.status == AIMessage.Status.COMPLETED:
         usage = {"input_tokens": message.input_tokens, "output_tokens": message.output_tokens}
-        frames.append(CompleteFrame.make(**ids, data=message.data, usage=usage, model=message.model))
+        frames.append(
+            CompleteFrame.make(**ids, data=message.data, usage=usage, model=message.model)
+        )
     elif message.status == AIMessage.Status.CANCELLED:
         frames.append(CancelledFrame.make(**ids))
     else:

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from ai_chat.models import AIConversation, AIDailyUsage, AIMessage
 from ai_chat.generation import recording as recording_module
+from ai_chat.models import AIConversation, AIDailyUsage, AIMessage
 from ai_chat.services.runtime import generation_service
 from tests.consumers.conftest import FINAL_TYPES, streaming
 

@@ -4,6 +4,7 @@ and a client that leaves mid-stream ends its relay quietly."""
 import asyncio
 import logging
 import threading
+import uuid
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,10 +13,14 @@ from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 
 from ai_chat.consumers.generation import CourseGenerationConsumer
+from ai_chat.server_frames import StreamingFrame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FRAME = {"type": "streaming", "message_id": "m1", "index": 0, "chunk": "{"}
+FRAME = StreamingFrame.make(
+    conversation_id=uuid.uuid4(), message_id=uuid.uuid4(), index=0, chunk="{"
+)
+NO_STORE: Any = None  # the relay asks the store only for a message the hub does not know
 
 
 def consumer_whose_send_fails(error: Exception) -> CourseGenerationConsumer:
@@ -46,7 +51,7 @@ GONE = pytest.mark.parametrize(
 
 @GONE
 async def test_a_client_gone_mid_stream_ends_the_relay_without_an_error_log(error, caplog):
-    await consumer_whose_send_fails(error)._relay("m1", -1, None)
+    await consumer_whose_send_fails(error)._relay("m1", NO_STORE, -1, None)
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
@@ -60,7 +65,7 @@ async def test_a_client_gone_before_its_answer_ends_the_frame_quietly(error, cap
 
 
 async def test_any_other_relay_failure_is_logged_with_its_traceback(caplog):
-    await consumer_whose_send_fails(RuntimeError("boom"))._relay("m1", -1, None)
+    await consumer_whose_send_fails(RuntimeError("boom"))._relay("m1", NO_STORE, -1, None)
     (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert record.getMessage() == "relaying m1 failed" and record.exc_info is not None
 
