@@ -5,7 +5,7 @@ A client keeps --concurrency connection attempts in flight; each one opens a Web
 handshake). Reported: completed handshakes per second, latency from TCP connect to
 `auth_success` (p50/p99), and CPU.
 
-- cookie: the handshake carries a Django session cookie (config/websocket_auth.py's
+- cookie: the handshake carries a Django session cookie (sockets/session.py's
   SessionUserMiddleware loads the session and the user from the database on every connection).
 - firebase: no cookie; the first frame is `{"type": "auth", "token": ...}` with a real RS256 ID
   token, verified by firebase-admin against certificates served by tests/fakes/firebase.py's

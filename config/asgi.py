@@ -18,7 +18,7 @@ from django.core import checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from config.websocket_auth import SessionUserMiddleware  # noqa: E402
+from sockets.session import SessionUserMiddleware  # noqa: E402
 
 
 def refuse_unsafe_production() -> None:

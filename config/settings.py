@@ -184,11 +184,17 @@ FIREBASE_CREDENTIALS = env_str("FIREBASE_CREDENTIALS")
 FIREBASE_CHECK_REVOKED = env_bool("FIREBASE_CHECK_REVOKED", False)
 FIREBASE_CLOCK_SKEW_SECONDS = env_int("FIREBASE_CLOCK_SKEW_SECONDS", 5, minimum=0)
 AUTH_TIMEOUT_SECONDS = env_float("AUTH_TIMEOUT_SECONDS", 10.0)
+# How often an open socket checks again that its session is alive and its user active.
+AUTH_RECHECK_SECONDS = env_float("AUTH_RECHECK_SECONDS", 30.0)
 
 # --- Limits (defaults from PROTOCOL.md) ---------------------------------------------------
 MAX_MESSAGE_LENGTH = env_int("MAX_MESSAGE_LENGTH", 2000, minimum=1)
 MAX_CONCURRENT_GENERATIONS = env_int("MAX_CONCURRENT_GENERATIONS", 3, minimum=1)
 MAX_CONNECTIONS_PER_USER = env_int("MAX_CONNECTIONS_PER_USER", 10, minimum=1)
+# Anonymous tutor chat sockets per client address (a classroom behind one NAT shares one).
+MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS = env_int(
+    "MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS", 30, minimum=1
+)
 RATE_LIMIT_MESSAGES_PER_MINUTE = env_int("RATE_LIMIT_MESSAGES_PER_MINUTE", 10, minimum=1)
 RATE_LIMIT_ANONYMOUS_PER_MINUTE = env_int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 5, minimum=1)
 DAILY_TOKEN_BUDGET = env_int("DAILY_TOKEN_BUDGET", 200_000, minimum=0)

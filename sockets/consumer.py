@@ -16,14 +16,17 @@ from typing import Any, ClassVar
 
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts.firebase import AuthFailed
 from accounts.users import authenticate_token, user_payload
 from ops import metrics
 from ops.logging import bind_ref
+from sockets.addresses import client_address
 from sockets.codes import CloseCode
 from sockets.errors import InternalError, ProtocolError, RateLimited, TokenExpired
 from sockets.frames import AuthFrame, ClientFrame, PingFrame, decode_text_frame, request_id_of
@@ -36,6 +39,7 @@ from sockets.server_frames import (
     PongFrame,
     ServerFrame,
 )
+from sockets.session import session_key_of, user_for_session
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +51,19 @@ class ClientGone(Exception):
     """A send found the client gone: daphne raises autobahn's `Disconnected`, uvicorn its
     `ClientDisconnected` (an `OSError`). The server's `websocket.disconnect` follows; nothing
     is wrong with the service, so this ends what was sending, quietly."""
+
+
+def signed_in_user_state(user_id: int, session_key: str | None) -> str:
+    """`ok`, `disabled` (the account was deactivated) or `signed_out` (the session that signed
+    the socket in is gone, or now belongs to someone else). ORM: call it off the loop."""
+    active = get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+    if not active:
+        return "disabled"
+    if session_key is not None:
+        user = user_for_session(session_key)
+        if not user.is_authenticated or user.pk != user_id:
+            return "signed_out"
+    return "ok"
 
 
 def auth_error_frame(failed: AuthFailed) -> AuthErrorFrame:
@@ -64,6 +81,19 @@ class SignedInConsumer(AsyncWebsocketConsumer):
     auth_deadline: asyncio.Task[None] | None = None
     counted = False
     registered = False
+    # An anonymous socket's slot among its address's connections (`anon:{address}`).
+    address_slot: str | None = None
+    # Signed in by the handshake's session: its key, checked again every AUTH_RECHECK_SECONDS.
+    session_key: str | None = None
+    checked_at = 0.0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Serve the socket; whatever ends it (a close, a crash, a cancelled task), its
+        connection slot and metrics are released: a slot never outlives its socket."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._release()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' `dispatch` without its `aclose_old_connections()` before every message.
@@ -94,18 +124,40 @@ class SignedInConsumer(AsyncWebsocketConsumer):
         metrics.connection_opened(self.endpoint)
         session_user = self.scope.get("user")
         if session_user is not None and session_user.is_authenticated and session_user.is_active:
+            self.session_key = session_key_of(self.scope)
             await self._sign_in(session_user, expires_at=None, request_id=None)
-        elif not self.anonymous_allowed():
+        elif self.anonymous_allowed():
+            await self._count_address()
+        else:
             self.auth_deadline = asyncio.get_running_loop().create_task(self._auth_timeout())
 
     async def disconnect(self, code: int) -> None:
         """Called when the socket closes."""
+        await self._release()
+
+    async def _release(self) -> None:
+        """Give back what the socket holds (once, however often it is called)."""
         if self.counted:
+            self.counted = False
             metrics.connection_closed(self.endpoint)
         if self.auth_deadline is not None:
             self.auth_deadline.cancel()
         if self.registered:
+            self.registered = False
             await self.connections.remove(self.user.pk, self.connection_id)
+        if self.address_slot is not None:
+            slot, self.address_slot = self.address_slot, None
+            await self.connections.remove(slot, self.connection_id)
+
+    async def _count_address(self) -> None:
+        """Anonymous use: at most MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS sockets per address."""
+        self.address_slot = f"anon:{client_address(self.scope)}"
+        count = await self.connections.add(self.address_slot, self.connection_id)
+        limit = settings.MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS
+        if count > limit:
+            await self._refuse_connection(
+                f"Too many connections from this address (limit {limit})."
+            )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called with each frame; answers every failure with a frame, never an exception."""
@@ -141,7 +193,22 @@ class SignedInConsumer(AsyncWebsocketConsumer):
             return await self.handle_anonymous(frame)
         if self.token_expires_at is not None and datetime.now(tz=UTC) >= self.token_expires_at:
             raise TokenExpired()
+        await self._recheck()
         await self.handle(frame)
+
+    async def _recheck(self) -> None:
+        """Every AUTH_RECHECK_SECONDS, check that the user may still be served: a signed-out
+        session is `revoked_token`, a disabled account `user_disabled` (then 4401)."""
+        now = asyncio.get_running_loop().time()
+        if now < self.checked_at + settings.AUTH_RECHECK_SECONDS:
+            return
+        self.checked_at = now
+        user_id, session_key = self.user.pk, self.session_key
+        still = await database_sync_to_async(signed_in_user_state)(user_id, session_key)
+        if still == "disabled":
+            raise AuthFailed("user_disabled")
+        if still == "signed_out":
+            raise AuthFailed("revoked_token", "The session has ended; sign in again.")
 
     # --- what an endpoint declares ----------------------------------------------------------
 
@@ -184,6 +251,11 @@ class SignedInConsumer(AsyncWebsocketConsumer):
 
     # --- signing in -------------------------------------------------------------------------
 
+    async def _refuse_connection(self, message: str, request_id: str | None = None) -> None:
+        refusal = RateLimited(message, retry_after=CONNECTION_RETRY_AFTER)
+        await self.send_frame(refusal.to_frame(), request_id)
+        await self.close(code=CloseCode.TOO_MANY_CONNECTIONS)
+
     async def _auth_timeout(self) -> None:
         await asyncio.sleep(settings.AUTH_TIMEOUT_SECONDS)
         if self.user is None:
@@ -201,6 +273,7 @@ class SignedInConsumer(AsyncWebsocketConsumer):
         self, user: Any, *, expires_at: datetime | None, request_id: str | None
     ) -> None:
         self.token_expires_at = expires_at
+        self.checked_at = asyncio.get_running_loop().time()
         if self.user is None:
             self.user = user
             if self.auth_deadline is not None:
@@ -209,10 +282,6 @@ class SignedInConsumer(AsyncWebsocketConsumer):
             self.registered = True
             if count > settings.MAX_CONNECTIONS_PER_USER:
                 limit = settings.MAX_CONNECTIONS_PER_USER
-                refusal = RateLimited(
-                    f"Too many connections (limit {limit}).", retry_after=CONNECTION_RETRY_AFTER
-                )
-                await self.send_frame(refusal.to_frame(), request_id)
-                await self.close(code=CloseCode.TOO_MANY_CONNECTIONS)
+                await self._refuse_connection(f"Too many connections (limit {limit}).", request_id)
                 return
         await self.send_frame(AuthSuccessFrame.make(user=user_payload(user)), request_id)

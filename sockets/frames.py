@@ -61,8 +61,17 @@ def decode_text_frame(text_data: str | None) -> dict[str, Any]:
         raise InvalidFrame("The frame is not valid JSON.") from None
     if not isinstance(raw, dict):
         raise InvalidFrame("The frame must be a JSON object.")
-    if "\\u" in text_data and not _utf8_encodable(raw):  # an unpaired \ud800 escape
-        raise InvalidFrame("The frame holds an unpaired surrogate escape; it is not Unicode.")
+    if "\\u" in text_data:
+        if not _utf8_encodable(raw):  # an unpaired \ud800 escape
+            raise InvalidFrame("The frame holds an unpaired surrogate escape; it is not Unicode.")
+        try:
+            where = _nul_path(raw, "")
+        except RecursionError:
+            raise InvalidFrame("The frame is nested too deeply.") from None
+        if where is not None:  # no database stores U+0000 in text: refuse it here, not at insert
+            raise InvalidMessage(
+                details=[{"field": where or "(frame)", "message": "U+0000 (NUL) is not allowed."}]
+            )
     return raw
 
 
@@ -100,6 +109,25 @@ def frame_models(union: Any) -> dict[str, type[BaseModel]]:
         get_args(model.model_fields["type"].annotation)[0]: model
         for model in get_args(get_args(union)[0])
     }
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """The dotted path of the first string (or key) holding U+0000, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items: Any = ()
+    if isinstance(value, dict):
+        for key in value:
+            if "\x00" in key:
+                return f"{path}.{key!r}".lstrip(".")
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    for key, item in items:
+        found = _nul_path(item, f"{path}.{key}".lstrip("."))
+        if found is not None:
+            return found
+    return None
 
 
 def _utf8_encodable(raw: dict[str, Any]) -> bool:

@@ -72,17 +72,19 @@ class RateLimiter:
 
 
 class ConnectionCounter:
-    """Open connections per user, across processes with Redis (entries expire if a process dies)."""
+    """Open connections per user (or anonymous address), across processes with Redis (entries
+    expire if a process dies)."""
 
     TTL = 60
 
     def __init__(self, redis: Any | None = None) -> None:
-        self._local: dict[int, set[str]] = defaultdict(set)
+        self._local: dict[int | str, set[str]] = defaultdict(set)
         self._refresher: asyncio.Task[None] | None = None
         self._redis = redis
 
-    async def add(self, user_id: int, connection_id: str) -> int:
-        """Register a connection; return how many the user now has."""
+    async def add(self, user_id: int | str, connection_id: str) -> int:
+        """Register a connection of a user (or an `anon:{address}` key); return how many it
+        now has."""
         self._local[user_id].add(connection_id)
         self._ensure_refreshing()
         if self._redis is None:
@@ -101,7 +103,7 @@ class ConnectionCounter:
             )
             return len(self._local[user_id])
 
-    async def remove(self, user_id: int, connection_id: str) -> None:
+    async def remove(self, user_id: int | str, connection_id: str) -> None:
         self._local[user_id].discard(connection_id)
         if not self._local[user_id]:
             self._local.pop(user_id, None)

@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from config.asgi import application
-from config.websocket_auth import SessionUserMiddleware
+from sockets.session import SessionUserMiddleware
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,3 +74,42 @@ async def test_the_inner_scope_has_the_user_and_no_session(user):
 
 async def database_sync(function, *args):
     return await database_sync_to_async(function)(*args)
+
+
+async def signed_in_socket(cookie: str) -> WebsocketCommunicator:
+    headers = [ORIGIN, (b"cookie", f"sessionid={cookie}".encode())]
+    communicator = WebsocketCommunicator(application, "/ws/ai/course-generation/", headers)
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    assert json.loads(await communicator.receive_from(timeout=5))["type"] == "auth_success"
+    return communicator
+
+
+async def next_frame_after_a_request(communicator: WebsocketCommunicator) -> dict:
+    frame = {"type": "history", "conversation_id": "00000000-0000-4000-8000-000000000000"}
+    await communicator.send_to(text_data=json.dumps(frame))
+    return json.loads(await communicator.receive_from(timeout=5))
+
+
+@pytest.mark.parametrize(
+    ("end", "code"),
+    [("sign_out", "revoked_token"), ("disable", "user_disabled")],
+)
+async def test_an_open_socket_is_not_served_after_its_session_ends(user, settings, end, code):
+    """Signed out (the session deleted) or disabled while the socket is open: the next frame
+    after AUTH_RECHECK_SECONDS is answered `auth_error` and the socket closed with 4401."""
+    settings.AUTH_RECHECK_SECONDS = 0
+    cookie = await database_sync(session_cookie_for, user)
+    communicator = await signed_in_socket(cookie)
+    assert (await next_frame_after_a_request(communicator))["code"] == "not_found"
+    if end == "sign_out":
+        from django.contrib.sessions.models import Session
+
+        await Session.objects.filter(session_key=cookie).adelete()
+    else:
+        user.is_active = False
+        await user.asave()
+    frame = await next_frame_after_a_request(communicator)
+    assert frame == {"type": "auth_error", "code": code, "message": frame["message"]}
+    assert (await communicator.receive_output(timeout=5))["code"] == 4401
+    await communicator.disconnect()

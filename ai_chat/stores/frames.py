@@ -1,29 +1,55 @@
 """Server frames built from stored rows: history pages, and replays of ended messages."""
 
+from typing import Any
+
 from ai_chat.models import AIConversation, AIMessage
-from ai_chat.server_frames import CancelledFrame, CompleteFrame, HistoryPageFrame, StreamingFrame
+from ai_chat.server_frames import (
+    CancelledFrame,
+    CompleteFrame,
+    HistoryMessage,
+    HistoryPageFrame,
+    StreamingFrame,
+)
 from sockets.errors import error_class_for
 from sockets.server_frames import ServerFrame
+
+# A history page stays far below the transport's message limit (1 MiB by default) however
+# long the results in it: a page holds as many messages as fit, at least one, and says
+# `has_more` when it stopped early, so the client asks again with `before`.
+HISTORY_PAGE_BYTES = 512 * 1024
+
+
+def history_page(
+    conversation_id: Any, messages: list[dict[str, Any]], has_more: bool
+) -> HistoryPageFrame:
+    """The `history` frame of these messages (newest first), cut to HISTORY_PAGE_BYTES."""
+    kept: list[HistoryMessage] = []
+    size = 0
+    for fields in messages:
+        message = HistoryMessage(**fields)
+        size += len(message.__pydantic_serializer__.to_json(message))
+        if kept and size > HISTORY_PAGE_BYTES:
+            has_more = True
+            break
+        kept.append(message)
+    return HistoryPageFrame.make(conversation_id=conversation_id, messages=kept, has_more=has_more)
 
 
 def history_frame(
     conversation: AIConversation, messages: list[AIMessage], has_more: bool
 ) -> HistoryPageFrame:
-    return HistoryPageFrame.make(
-        conversation_id=conversation.pk,
-        messages=[
-            {
-                "id": m.pk,
-                "role": m.role,
-                "content": m.content,
-                "data": m.data,
-                "status": m.status,
-                "created_at": m.created_at,
-            }
-            for m in messages
-        ],
-        has_more=has_more,
-    )
+    rows = [
+        {
+            "id": m.pk,
+            "role": m.role,
+            "content": m.content,
+            "data": m.data,
+            "status": m.status,
+            "created_at": m.created_at,
+        }
+        for m in messages
+    ]
+    return history_page(conversation.pk, rows, has_more)
 
 
 def replay_frames(message_id: str) -> list[ServerFrame]:

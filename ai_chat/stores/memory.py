@@ -19,6 +19,7 @@ from ai_chat.generation.recording import Ending, clean_data, clean_text
 from ai_chat.kinds import get_kind
 from ai_chat.server_frames import HistoryPageFrame, SavedFrame
 from ai_chat.stores.base import PreparedTurn
+from ai_chat.stores.frames import history_page
 from sockets.errors import InvalidMessage, NotFound
 from sockets.server_frames import ServerFrame
 
@@ -152,11 +153,7 @@ class MemoryStore:
             if str(before) not in ids:
                 raise NotFound("Message not found.", conversation_id=conversation.id)
             newest_first = newest_first[ids.index(str(before)) + 1 :]
-        return HistoryPageFrame.make(
-            conversation_id=conversation.id,
-            messages=newest_first[:limit],
-            has_more=len(newest_first) > limit,
-        )
+        return history_page(conversation.id, newest_first[:limit], len(newest_first) > limit)
 
     async def resumable(
         self, *, kind: str, conversation_id: uuid.UUID, message_id: uuid.UUID | None

@@ -154,3 +154,24 @@ async def test_chat_about_a_course_the_user_may_not_view_is_not_found(connect, c
     await client.send(type="message", content="Explain", context={"course_id": 999_999})
     assert (await client.recv())["code"] == "not_found"
     await client.close()
+
+
+async def test_anonymous_connections_per_address_are_capped_and_freed(settings):
+    """Over MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS: `rate_limited` then 4429; a closed socket
+    gives its slot back, and another address is not affected."""
+    settings.CHAT_ALLOW_ANONYMOUS = True
+    settings.MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS = 2
+    first, second = await _anonymous(settings), await _anonymous(settings)
+    third = await _anonymous(settings)
+    assert (await third.recv())["code"] == "rate_limited"
+    assert (await third.ws.receive_output(timeout=5))["code"] == 4429
+    await third.close()  # the refused socket's slot lives until the socket is gone
+    elsewhere = await _anonymous(settings, client_ip="10.0.0.2")
+    await elsewhere.send(type="ping")
+    assert (await elsewhere.recv())["type"] == "pong"
+    await first.close()
+    again = await _anonymous(settings)
+    await again.send(type="ping")
+    assert (await again.recv())["type"] == "pong"
+    for client in (second, elsewhere, again):
+        await client.close()
