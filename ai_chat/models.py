@@ -102,6 +102,9 @@ class AIMessage(models.Model):
     error = models.TextField(blank=True)
     # The process that runs a streaming message; a message whose process died is `interrupted`.
     worker = models.CharField(max_length=100, blank=True)
+    # Tokens of the daily budget held for this generation until it ends (0 once settled), so a
+    # generation whose process died gives its reservation back when it is marked interrupted.
+    reserved_tokens = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -216,3 +219,18 @@ class AIDailyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.day}: {self.used_tokens}"
+
+
+class AIWorker(models.Model):
+    """A process that runs generations (a web server or a background worker), alive while its
+    heartbeat is fresh. In the database so that every process on it sees every other, with or
+    without Redis: a sweep never takes a live process's generations for a dead one's."""
+
+    worker_id = models.CharField(max_length=100, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "AI worker process"
+
+    def __str__(self) -> str:
+        return self.worker_id

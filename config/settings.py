@@ -265,14 +265,3 @@ JOB_QUEUED_RESEND_SECONDS = env_float("JOB_QUEUED_RESEND_SECONDS", 900.0)
 
 # --- Background jobs (Celery): every CELERY_* setting and why its numbers relate -------------
 from config.celery_settings import *  # noqa: E402, F403
-
-# Process heartbeats must be seen by every process (web and worker, ai_chat.services.workers):
-# Redis when there is one, else files beside the broker's (`make run` is one machine).
-CACHES["heartbeats"] = (
-    CACHES["default"]
-    if REDIS_URL
-    else {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(BROKER_FOLDER.parent / "heartbeats"),  # noqa: F405
-    }
-)

@@ -19,7 +19,7 @@ from ai_chat.kinds.base import Target
 from ai_chat.models import AIMessage
 from ai_chat.services.streams import RedisMirror, StreamHub
 from ai_chat.services.turns import PreparedTurn, turn_prepare
-from ai_chat.services.workers import WORKER_ID
+from ai_chat.services.workers import worker_id
 from jobs.models import LessonJob
 
 
@@ -47,7 +47,7 @@ def _prepare(job: LessonJob, model: str) -> PreparedTurn:
         conversation_id=None,
         refinement=False,
         model=model,
-        worker=WORKER_ID,
+        worker=worker_id(),
         # Who may generate was checked when the job was asked for (learners included).
         target=Target(course=lesson.course, lesson=lesson),
     )

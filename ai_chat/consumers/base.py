@@ -9,6 +9,7 @@ working while one streams, and a disconnect does not stop a generation.
 """
 
 import asyncio
+import contextlib
 import logging
 from typing import Any, ClassVar
 
@@ -43,7 +44,7 @@ from ai_chat.stores.memory import MemoryStore
 from ops import metrics
 from sockets.addresses import client_address
 from sockets.consumer import ClientGone, SignedInConsumer
-from sockets.errors import NotFound, RateLimited, UnknownType
+from sockets.errors import InternalError, NotFound, RateLimited, UnknownType
 from sockets.frames import ClientFrame, parse_client_frame
 from sockets.server_frames import ErrorFrame, ServerFrame
 
@@ -235,7 +236,13 @@ class BaseAIConsumer(SignedInConsumer):
         except ClientGone:  # the client left mid-stream; the generation goes on, resumable
             logger.debug("stopped relaying %s: the client disconnected", message_id)
         except Exception:
+            # Following failed (Redis gone mid-stream): say so, so the client can `resume`.
             logger.exception("relaying %s failed", message_id)
+            lost = InternalError(
+                "Lost the stream of this generation; send `resume` to continue it."
+            )
+            with contextlib.suppress(Exception):  # the socket itself may be what failed
+                await self.send_frame(lost.to_frame(message_id=message_id), request_id)
 
     async def _relay_frame(self, frame: ServerFrame, request_id: str | None) -> None:
         """Send one frame of a followed generation (`typing` off just before its end)."""

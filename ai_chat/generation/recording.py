@@ -9,7 +9,7 @@ PostgreSQL refuses in text and JSON) and its usage bounded (a provider may repor
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
@@ -47,6 +47,9 @@ class Recorder(Protocol):
     async def record_failure(self, ending: Ending) -> None:
         """Last resort after `record` raised: end the message and release the budget with as
         little as can go wrong (no content, no data)."""
+
+    async def checkpoint(self, text: str) -> None:
+        """Keep what has streamed so far (called at most every CHECKPOINT_SECONDS)."""
 
 
 def clean_text(text: str) -> str:
@@ -98,6 +101,9 @@ class DatabaseRecorder:
     @transaction.atomic  # the message and the budget settle together, or not at all
     def _record(self, ending: Ending) -> None:
         usage = bounded_usage(ending.usage)
+        # Still holding the reservation? A sweep that took this process for dead has given it
+        # back already; then only the usage is added (settled exactly once either way).
+        held = AIMessage.objects.filter(pk=self.message_id, reserved_tokens__gt=0).exists()
         message_finish(
             message_id=uuid.UUID(self.message_id),
             status=ending.status,
@@ -110,6 +116,16 @@ class DatabaseRecorder:
             error=clean_text(ending.error),
         )
         if self.reservation is not None:
+            reservation = self.reservation if held else replace(self.reservation, tokens=0)
             quota.quota_settle(
-                reservation=self.reservation, used_tokens=usage.input_tokens + usage.output_tokens
+                reservation=reservation, used_tokens=usage.input_tokens + usage.output_tokens
             )
+
+    async def checkpoint(self, text: str) -> None:
+        """Keep what has streamed so far on the message: if the process dies, the interrupted
+        message keeps what its client saw. Bounded by the caller (not per chunk)."""
+        await database_sync_to_async(
+            lambda: AIMessage.objects.filter(
+                pk=self.message_id, status=AIMessage.Status.STREAMING
+            ).update(content=clean_text(text))
+        )()

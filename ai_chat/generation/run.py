@@ -24,6 +24,9 @@ from sockets.server_frames import ServerFrame
 
 logger = logging.getLogger(__name__)
 
+# How often the text streamed so far is kept on the message (for a process that dies).
+CHECKPOINT_SECONDS = 5.0
+
 
 async def generation_run(*, job: GenerationJob, agent: Agent, hub: StreamHub) -> str:
     """Run `job` to its end on `agent`, its frames going to `hub` (opened here); returns the
@@ -35,7 +38,7 @@ async def generation_run(*, job: GenerationJob, agent: Agent, hub: StreamHub) ->
     usage = Usage()
     try:
         first = await attempt_stream(
-            job, agent, job.request, streamed=streamed, publish=_publisher(hub, job)
+            job, agent, job.request, streamed=streamed, publish=_publisher(hub, job, streamed)
         )
         usage = first.usage
         data, attempt, usage = await attempt_validated(job, agent, first)
@@ -112,11 +115,28 @@ async def _record(
         return error.to_frame(message_id=job.message_id), "failed"
 
 
-def _publisher(hub: StreamHub, job: GenerationJob) -> Any:
+def _publisher(hub: StreamHub, job: GenerationJob, streamed: list[str]) -> Any:
+    """Publish each chunk; every CHECKPOINT_SECONDS keep the text so far on the message (in the
+    background, one write at a time: never a database write per chunk)."""
+    loop = asyncio.get_running_loop()
+    due = loop.time() + CHECKPOINT_SECONDS
+    pending: asyncio.Future[None] | None = None
+
     async def publish(frame: ServerFrame) -> None:
+        nonlocal due, pending
         await hub.publish(job.message_id, frame)
+        if loop.time() >= due and (pending is None or pending.done()):
+            due = loop.time() + CHECKPOINT_SECONDS
+            pending = asyncio.ensure_future(_checkpoint(job, "".join(streamed)))
 
     return publish
+
+
+async def _checkpoint(job: GenerationJob, text: str) -> None:
+    try:
+        await job.recorder.checkpoint(text)
+    except Exception as exc:  # a lost checkpoint costs nothing but what a crash would keep
+        logger.warning("checkpoint of %s failed (%s)", job.message_id, type(exc).__name__)
 
 
 def _counts(usage: Usage) -> tuple[int, int]:

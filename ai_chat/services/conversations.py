@@ -14,6 +14,7 @@ from ai_chat.agent.base import Turn, Usage
 from ai_chat.exceptions import Busy
 from ai_chat.kinds.base import Target
 from ai_chat.models import AIConversation, AIFeedback, AIMessage
+from ai_chat.services import quota
 from sockets.errors import NotFound
 
 
@@ -133,6 +134,7 @@ def message_finish(
         "latency_ms": latency_ms,
         "error_code": error_code,
         "error": error[:2000],
+        "reserved_tokens": 0,
         "finished_at": timezone.now(),
         "updated_at": timezone.now(),
     }
@@ -200,25 +202,35 @@ def conversation_history(
     return page[:limit], len(page) > limit
 
 
-def messages_mark_interrupted(
-    *, worker_ids: list[str] | None = None, exclude_worker: str = ""
-) -> int:
-    """Mark `streaming` messages of dead workers `interrupted`; return how many.
+def messages_mark_interrupted(*, worker_ids: list[str]) -> int:
+    """Mark the `streaming` messages of these dead workers `interrupted`, each giving its
+    token reservation back (what it streamed, checkpointed, counts as used); return how many.
 
-    `worker_ids` names the dead workers; None means every worker but `exclude_worker`.
+    One conditional update per message: two sweeps at once, or a late result, never settle a
+    reservation twice.
     """
-    stale = AIMessage.objects.filter(status=AIMessage.Status.STREAMING)
-    if worker_ids is not None:
-        stale = stale.filter(worker__in=worker_ids)
-    if exclude_worker:
-        stale = stale.exclude(worker=exclude_worker)
-    return stale.update(
-        status=AIMessage.Status.INTERRUPTED,
-        error_code="interrupted",
-        error="The process running this generation stopped.",
-        finished_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    stale = AIMessage.objects.filter(
+        status=AIMessage.Status.STREAMING, worker__in=worker_ids
+    ).values_list("pk", "reserved_tokens", "content", "created_at", "conversation__user_id")
+    marked = 0
+    for pk, reserved, content, created_at, user_id in stale:
+        with transaction.atomic():
+            ended = AIMessage.objects.filter(pk=pk, status=AIMessage.Status.STREAMING).update(
+                status=AIMessage.Status.INTERRUPTED,
+                error_code="interrupted",
+                error="The process running this generation stopped.",
+                reserved_tokens=0,
+                output_tokens=len(content) // 4,
+                finished_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+            if ended and reserved:
+                quota.quota_settle(
+                    reservation=quota.Reservation(user_id, created_at.date(), reserved),
+                    used_tokens=len(content) // 4,
+                )
+            marked += ended
+    return marked
 
 
 def conversations_purge(*, older_than_days: int) -> int:

@@ -10,7 +10,6 @@ import contextlib
 import logging
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
@@ -83,7 +82,7 @@ class GenerationService:
         while True:
             try:
                 # Not on the shared database thread: a queue of ORM work must not delay it.
-                await sync_to_async(workers.heartbeat, thread_sensitive=False)()
+                await database_sync_to_async(workers.heartbeat, thread_sensitive=False)()
                 if loop.time() >= sweep_due:
                     await database_sync_to_async(workers.sweep_interrupted)()
                     sweep_due = loop.time() + workers.HEARTBEAT_TTL

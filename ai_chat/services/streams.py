@@ -21,6 +21,9 @@ from sockets.server_frames import ServerFrame
 logger = logging.getLogger(__name__)
 
 FINAL_TYPES = frozenset({"complete", "cancelled", "error"})
+# A follower of a silent stream on another process asks the database this often whether it
+# ended (its process died and the sweep marked it `interrupted`).
+POLL_SECONDS = 3.0
 Frame = ServerFrame
 
 
@@ -89,7 +92,10 @@ class StreamHub:
         # Running elsewhere, or ended: the database says which (an ended message rebuilds).
         stored = list(await fallback()) if fallback is not None else []
         if self.mirror is not None:
-            async for frame in self.mirror.follow(message_id, after_index, wait=not stored):
+            ended = fallback if not stored else None
+            async for frame in self.mirror.follow(
+                message_id, after_index, wait=not stored, ended=ended
+            ):
                 yield frame
                 if is_final(frame):
                     return
@@ -168,12 +174,20 @@ class RedisMirror:
         await pipe.execute()
 
     async def follow(
-        self, message_id: str, after_index: int, *, wait: bool
+        self,
+        message_id: str,
+        after_index: int,
+        *,
+        wait: bool,
+        ended: Callable[[], Any] | None = None,
     ) -> AsyncIterator[Frame]:
         """The logged frames after `after_index`, then live ones until the final frame.
 
         With `wait`, an empty log is a generation that has not published yet: follow it live.
         Without, an empty log means there is nothing here (expired, or never mirrored).
+        `ended` (async: the stored end of the message, or nothing while it runs) is asked after
+        every POLL_SECONDS of silence, so a follower learns as soon as the sweep has marked a
+        dead process's message `interrupted`. Redis errors are raised to the caller.
         """
         key = self._key(message_id)
         pubsub = self.redis.pubsub()
@@ -191,14 +205,23 @@ class RedisMirror:
                     last_index = max(last_index, frame.index)
             loop = asyncio.get_running_loop()
             silent_until = loop.time() + self.silence_timeout
+            poll_at = loop.time() + POLL_SECONDS
             while True:
                 # None also comes back for the subscribe confirmation, not only on a timeout.
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if message is None:
+                    if ended is not None and loop.time() >= poll_at:
+                        poll_at = loop.time() + POLL_SECONDS
+                        stored = list(await ended())
+                        if stored:  # it ended without a final frame here: its process died
+                            for frame in _after(stored, last_index):
+                                yield frame
+                            return
                     if loop.time() > silent_until:  # its process may have died: caller checks
                         return
                     continue
                 silent_until = loop.time() + self.silence_timeout
+                poll_at = loop.time() + POLL_SECONDS
                 frame = _parse(message["data"])
                 if isinstance(frame, StreamingFrame) and frame.index <= last_index:
                     continue

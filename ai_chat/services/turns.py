@@ -108,6 +108,10 @@ def turn_prepare(
         reservation = quota.quota_reserve(
             user_id=user.pk, tokens=input_estimate + OUTPUT_TOKEN_ESTIMATE
         )
+        # On the message too: if this process dies, the sweep gives the reservation back.
+        AIMessage.objects.filter(pk=started.assistant_message.pk).update(
+            reserved_tokens=reservation.tokens
+        )
     request = GenerationRequest(
         kind=kind_name,
         instructions=kind.instructions,

@@ -17,7 +17,7 @@ from ai_chat.services.conversations import (
 )
 from ai_chat.services.saving import result_save
 from ai_chat.services.turns import turn_prepare
-from ai_chat.services.workers import WORKER_ID
+from ai_chat.services.workers import worker_id
 from ai_chat.stores.base import PreparedTurn
 from ai_chat.stores.frames import history_frame, replay_frames
 from sockets.server_frames import ServerFrame
@@ -54,7 +54,7 @@ class DatabaseStore:
             conversation_id=conversation_id,
             refinement=refinement,
             model=model,
-            worker=WORKER_ID,
+            worker=worker_id(),
         )
         return PreparedTurn(
             conversation_id=str(turn.conversation.pk),

@@ -67,6 +67,9 @@ class MemoryRecorder:
     async def record_failure(self, ending: Ending) -> None:
         await self.record(ending)
 
+    async def checkpoint(self, text: str) -> None:
+        """Nothing to keep: an anonymous chat does not outlive its process."""
+
 
 @dataclass
 class MemoryStore:

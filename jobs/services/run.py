@@ -5,6 +5,7 @@ import logging
 import uuid
 
 from asgiref.sync import async_to_sync, sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 from ai_chat.exceptions import Busy
@@ -40,7 +41,7 @@ class _Stopped(Exception):
 
 def job_run(*, job_id: int) -> str:
     """Run one delivery of job `job_id`; return how it ended (for logs, tests and the task)."""
-    lease = job_start(job_id=job_id, worker=workers.WORKER_ID)
+    lease = job_start(job_id=job_id, worker=workers.worker_id())
     if lease is None:
         return "skipped"
     job = LessonJob.objects.select_related("user", "lesson__course", "lesson__module").get(
@@ -105,7 +106,7 @@ async def _generate_leased(job: LessonJob, lease: Lease) -> GenerationOutcome:
         if task.done():
             break
         held = await sync_to_async(job_heartbeat)(lease=lease)
-        await sync_to_async(workers.heartbeat)()  # the message's process is alive
+        await database_sync_to_async(workers.heartbeat)()  # the message's process is alive
         if not held or loop.time() >= deadline:
             reason = "lost" if not held else "timeout"
             task.cancel()

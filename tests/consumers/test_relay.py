@@ -2,6 +2,7 @@
 and a client that leaves mid-stream ends its relay quietly."""
 
 import asyncio
+import json
 import logging
 import threading
 import uuid
@@ -68,6 +69,32 @@ async def test_any_other_relay_failure_is_logged_with_its_traceback(caplog):
     await consumer_whose_send_fails(RuntimeError("boom"))._relay("m1", NO_STORE, -1, None)
     (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert record.getMessage() == "relaying m1 failed" and record.exc_info is not None
+
+
+async def test_a_stream_lost_mid_way_ends_with_an_error_the_client_can_act_on():
+    """Redis fails while a socket follows a generation on another process: the client gets a
+    retryable `error` naming the message (so it can `resume`), not silence."""
+    import redis
+
+    consumer = CourseGenerationConsumer()
+    consumer.user = SimpleNamespace(pk=1)
+    sent: list[str] = []
+
+    async def follow(message_id: str, *, after_index: int, fallback: Any) -> Any:
+        yield FRAME
+        raise redis.ConnectionError("Connection refused")
+
+    async def send(text_data: str | None = None, **kwargs: Any) -> None:
+        sent.append(text_data or "")
+
+    consumer.generation = SimpleNamespace(hub=SimpleNamespace(follow=follow))  # type: ignore[assignment]
+    consumer.send = send  # type: ignore[method-assign]
+    message_id = str(FRAME.message_id)
+    await consumer._relay(message_id, NO_STORE, -1, "r1")
+    last = json.loads(sent[-1])
+    assert (last["type"], last["code"], last["retryable"]) == ("error", "internal_error", True)
+    assert last["message_id"] == message_id and last["request_id"] == "r1"
+    assert "resume" in last["message"]
 
 
 async def test_frames_are_served_while_the_database_thread_is_busy(connect, user):

@@ -2,9 +2,11 @@
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from ai_chat.models import AIConversation, AIMessage
 from ai_chat.services.runtime import generation_service
@@ -293,3 +295,34 @@ async def test_history_shows_a_streaming_message(connect, user, slow_offline):
     newest = frames[-1]["messages"][0]
     assert (newest["id"], newest["status"]) == (head[1]["message_id"], "streaming")
     await client.until(*FINAL_TYPES)
+
+
+async def test_a_live_process_on_the_same_database_is_never_swept(user, dead_worker_message):
+    """Two processes on one database, no Redis: a process that beats is alive to the other's
+    sweep (heartbeats are rows, not a per-process cache)."""
+    from ai_chat.models import AIWorker
+
+    await AIWorker.objects.acreate(worker_id="dead:1", beat_at=timezone.now())
+    assert await sync_to_async(sweep_interrupted)() == 0
+    await AIWorker.objects.filter(worker_id="dead:1").aupdate(
+        beat_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert await sync_to_async(sweep_interrupted)() == 1
+
+
+async def test_an_interrupted_message_gives_its_reservation_back(user, dead_worker_message):
+    """Its process died holding tokens of the day's budget: the sweep releases them, and
+    counts what it had streamed as used."""
+    from ai_chat.models import AIDailyUsage
+    from ai_chat.services.quota import quota_reserve
+
+    reservation = await sync_to_async(quota_reserve)(user_id=user.pk, tokens=5000)
+    await AIMessage.objects.filter(pk=dead_worker_message.pk).aupdate(
+        reserved_tokens=reservation.tokens
+    )
+    assert await sync_to_async(sweep_interrupted)() == 1
+    usage = await AIDailyUsage.objects.aget(user=user)
+    assert usage.reserved_tokens == 0
+    assert usage.used_tokens == len(dead_worker_message.content) // 4
+    assert await sync_to_async(sweep_interrupted)() == 0
+    assert (await AIDailyUsage.objects.aget(user=user)).reserved_tokens == 0

@@ -14,7 +14,7 @@ from ai_chat.server_frames import CompleteFrame, StreamingFrame
 from ai_chat.services.saving import result_save
 from ai_chat.services.streams import StreamHub
 from ai_chat.services.turns import turn_prepare
-from ai_chat.services.workers import WORKER_ID
+from ai_chat.services.workers import worker_id
 from sockets.errors import ProtocolError
 from sockets.server_frames import ServerFrame
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
                 conversation_id=options["conversation"],
                 refinement=False,
                 model=agent.model,
-                worker=WORKER_ID,
+                worker=worker_id(),
             )
         except ProtocolError as exc:
             raise CommandError(f"{exc.code}: {exc.message} {exc.details or ''}".strip()) from None
