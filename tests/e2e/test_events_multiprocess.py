@@ -13,24 +13,13 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.e2e.server import LiveServer, create_user, server_env, session_cookie
+from tests.redis_server import needs_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 HEARTBEAT = 1  # PRESENCE_HEARTBEAT_SECONDS: a killed viewer leaves within about 4 s
 
 
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
-
-
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.skipif(not _redis_available(), reason="needs Redis at 127.0.0.1:6379"),
-]
+pytestmark = needs_redis(REDIS_URL)
 
 SETUP = """
 from courses.models import Course

@@ -8,23 +8,12 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.e2e.server import LiveServer, create_user, server_env, session_cookie
+from tests.redis_server import needs_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
-
-
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.skipif(not _redis_available(), reason="needs Redis at 127.0.0.1:6379"),
-]
+pytestmark = needs_redis(REDIS_URL)
 
 
 @pytest.fixture(scope="module")

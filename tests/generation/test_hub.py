@@ -3,29 +3,16 @@
 import asyncio
 import uuid
 
-import pytest
-
 from ai_chat.server_frames import StreamingFrame
 from ai_chat.services import streams
 from ai_chat.services.streams import RedisMirror, StreamHub
 from sockets.errors import InternalError
+from tests.redis_server import needs_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
-def _redis_up() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
-
-
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.skipif(not _redis_up(), reason="needs Redis at 127.0.0.1:6379"),
-]
+pytestmark = needs_redis(REDIS_URL)
 
 
 async def test_a_follower_learns_of_a_dead_producer_from_the_database_not_silence(monkeypatch):
