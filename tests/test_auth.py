@@ -6,6 +6,7 @@ firebase-admin's own checks. An autouse fixture asserts after every test that no
 (or a piece of one) reached the logs.
 """
 
+import json
 import logging
 import socket
 import threading
@@ -444,7 +445,7 @@ def test_user_payload_has_id_email_and_display_name(firebase):  # noqa: F811
 
 def test_auth_failed_frame(firebase):  # noqa: F811
     """AuthFailed renders the auth_error frame of PROTOCOL.md."""
-    assert auth_error_frame(AuthFailed("expired_token")) == {
+    assert json.loads(auth_error_frame(AuthFailed("expired_token")).wire()) == {
         "type": "auth_error",
         "code": "expired_token",
         "message": firebase_module.MESSAGES["expired_token"],
