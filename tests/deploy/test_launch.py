@@ -86,13 +86,39 @@ def test_a_taken_port_fails_at_once_with_one_line(tmp_path):
     assert not (tmp_path / "db.sqlite3").exists()
 
 
-def test_the_launcher_runs_a_job_and_one_ctrl_c_stops_web_and_worker(tmp_path, launch_env):
+LESSON_JOB = """
+import time
+from django.contrib.auth import get_user_model
+from courses.models import Course, Module
+from lessons.models import Lesson
+from jobs.services.requests import lesson_generate_request
+owner = get_user_model().objects.create_user("owner", "owner@example.com", "pw-owner-123")
+course = Course.objects.create(owner=owner, title="Intro to Java", description="Java for kids")
+module = Module.objects.create(course=course, position=0, title="Basics")
+lesson = Lesson.objects.create(course=course, module=module, position=0, title="Variables")
+outcome = lesson_generate_request(user=owner, lesson_id=lesson.pk, force=False)
+deadline = time.monotonic() + 150
+while time.monotonic() < deadline:
+    lesson.refresh_from_db()
+    if lesson.generation_status in ("completed", "failed"):
+        break
+    time.sleep(0.5)
+outcome.job.refresh_from_db()
+print(lesson.generation_status, outcome.job.status, bool(lesson.content))
+"""
+
+
+def test_the_launcher_runs_jobs_and_one_ctrl_c_stops_web_and_worker(tmp_path, launch_env):
+    """A ping and a real lesson job (offline provider) run in the launcher's worker."""
     log = tmp_path / "launch.log"
     launcher = _launch(launch_env, log)
     try:
         pids = _wait_serving(launcher, int(launch_env["PORT"]), log)
-        out = WorkerProcess(env=launch_env).manage("ping_worker", "--timeout", "60", timeout=90)
+        beside = WorkerProcess(env=launch_env)
+        out = beside.manage("ping_worker", "--timeout", "60", timeout=90)
         assert "answered on ai_processing" in out
+        lesson = beside.manage("shell", "-c", LESSON_JOB, timeout=240).split()[-3:]
+        assert lesson == ["completed", "succeeded", "True"], log.read_text()[-3000:]
         launcher.send_signal(signal.SIGINT)
         assert launcher.wait(timeout=60) == 0, log.read_text()[-3000:]
     finally:
