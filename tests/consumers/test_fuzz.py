@@ -12,6 +12,7 @@ kept invalid so the run stays fast. The examples are derandomised: the run is re
 
 import asyncio
 import json
+import os
 import uuid
 from typing import Any
 
@@ -26,7 +27,8 @@ from tests.consumers.conftest import open_client, shutdown_runtime
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EXAMPLES = 55
+# FUZZ_EXAMPLES=100 gives the 10,000-frame run (README, "Tests").
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "55"))
 FRAMES_PER_EXAMPLE = 100
 PROTOCOL_CODES = {
     "invalid_frame",
