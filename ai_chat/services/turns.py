@@ -18,6 +18,7 @@ from ai_chat.kinds.base import Target
 from ai_chat.models import AIConversation, AIMessage
 from ai_chat.services import quota
 from ai_chat.services.conversations import (
+    StartedTurn,
     conversation_create,
     conversation_get_for_user,
     latest_result,
@@ -73,16 +74,7 @@ def turn_prepare(
         prompt = kind.build_prompt(content=content, context=parsed_context, target=target)
     context_data = parsed_context.model_dump(mode="json")
     with transaction.atomic():
-        # The user's row is the lock that makes count-then-insert safe across processes.
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-        running = AIMessage.objects.filter(
-            conversation__user=user, status=AIMessage.Status.STREAMING
-        ).count()
-        if running >= settings.MAX_CONCURRENT_GENERATIONS:
-            raise Busy(
-                f"You already have {running} generations running; wait for one to finish.",
-                conversation_id=str(conversation.pk) if conversation else None,
-            )
+        _check_concurrency(user=user, conversation=conversation)
         created = conversation is None
         if conversation is None:
             conversation = conversation_create(
@@ -104,14 +96,7 @@ def turn_prepare(
             worker=worker,
             new=created,
         )
-        input_estimate = (len(prompt) + sum(len(t.text) for t in started.history)) // 4
-        reservation = quota.quota_reserve(
-            user_id=user.pk, tokens=input_estimate + OUTPUT_TOKEN_ESTIMATE
-        )
-        # On the message too: if this process dies, the sweep gives the reservation back.
-        AIMessage.objects.filter(pk=started.assistant_message.pk).update(
-            reserved_tokens=reservation.tokens
-        )
+        reservation = _reserve(user=user, started=started, prompt=prompt)
     request = GenerationRequest(
         kind=kind_name,
         instructions=kind.instructions,
@@ -121,13 +106,41 @@ def turn_prepare(
         context=context_data,
         max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
     )
+    message_id = str(started.assistant_message.pk)
     job = GenerationJob(
         user_id=user.pk,
         conversation_id=str(conversation.pk),
-        message_id=str(started.assistant_message.pk),
+        message_id=message_id,
         kind=kind,
         context=parsed_context,
         request=request,
-        recorder=DatabaseRecorder(str(started.assistant_message.pk), reservation),
+        recorder=DatabaseRecorder(message_id, reservation),
     )
     return PreparedTurn(conversation=conversation, created=created, job=job)
+
+
+def _check_concurrency(*, user: User, conversation: AIConversation | None) -> None:
+    """`busy` when the user already has MAX_CONCURRENT_GENERATIONS running (in a transaction:
+    the user's row is the lock that makes count-then-insert safe across processes)."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    running = AIMessage.objects.filter(
+        conversation__user=user, status=AIMessage.Status.STREAMING
+    ).count()
+    if running >= settings.MAX_CONCURRENT_GENERATIONS:
+        raise Busy(
+            f"You already have {running} generations running; wait for one to finish.",
+            conversation_id=str(conversation.pk) if conversation else None,
+        )
+
+
+def _reserve(*, user: User, started: StartedTurn, prompt: str) -> quota.Reservation:
+    """Hold the turn's estimated tokens of today's budget, and note them on the message: if
+    this process dies, the sweep gives them back."""
+    input_estimate = (len(prompt) + sum(len(t.text) for t in started.history)) // 4
+    reservation = quota.quota_reserve(
+        user_id=user.pk, tokens=input_estimate + OUTPUT_TOKEN_ESTIMATE
+    )
+    AIMessage.objects.filter(pk=started.assistant_message.pk).update(
+        reserved_tokens=reservation.tokens
+    )
+    return reservation
