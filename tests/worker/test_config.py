@@ -93,3 +93,30 @@ def test_workers_prune_old_taken_messages(settings, tmp_path):
     os.utime(old, (two_days_ago, two_days_ago))
     assert broker_processed_prune() == 1
     assert not old.exists() and new.exists()
+
+
+def _check_ids(**env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "REDIS_"))}
+    code = (
+        "import django; django.setup(); from django.core.checks import run_checks;"
+        "print(sorted(m.id for m in run_checks()))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_task_allowed_to_outlive_the_visibility_timeout_is_refused():
+    """The lesson job's own limit (JOB_TIME_LIMIT_SECONDS + 60) must stay below it too."""
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/3", "CELERY_BROKER_VISIBILITY_TIMEOUT": "1800"}
+    fine = _check_ids(**redis)
+    assert fine.returncode == 0, fine.stderr[-2000:]
+    assert "ops.E002" not in fine.stdout
+    too_long = _check_ids(**redis, JOB_TIME_LIMIT_SECONDS="1800")
+    assert "ops.E002" in too_long.stdout
+    assert "ops.E002" not in _check_ids(JOB_TIME_LIMIT_SECONDS="1800").stdout  # filesystem
