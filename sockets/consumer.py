@@ -29,7 +29,14 @@ from ops.logging import bind_ref
 from sockets.addresses import client_address
 from sockets.codes import CloseCode
 from sockets.errors import InternalError, ProtocolError, RateLimited, TokenExpired
-from sockets.frames import AuthFrame, ClientFrame, PingFrame, decode_text_frame, request_id_of
+from sockets.frames import (
+    AuthFrame,
+    ClientFrame,
+    PingFrame,
+    decode_text_frame,
+    refuse_unstorable,
+    request_id_of,
+)
 from sockets.limits import ConnectionCounter
 from sockets.runtime import ProcessRuntime, runtime
 from sockets.server_frames import (
@@ -165,6 +172,7 @@ class SignedInConsumer(AsyncWebsocketConsumer):
         try:
             raw = decode_text_frame(text_data)
             request_id = request_id_of(raw)
+            refuse_unstorable(raw)
             await self._route(self.parse(raw))
         except ClientGone:
             raise  # nobody to tell: `dispatch` ends the handler

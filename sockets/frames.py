@@ -61,18 +61,23 @@ def decode_text_frame(text_data: str | None) -> dict[str, Any]:
         raise InvalidFrame("The frame is not valid JSON.") from None
     if not isinstance(raw, dict):
         raise InvalidFrame("The frame must be a JSON object.")
-    if "\\u" in text_data:
-        if not _utf8_encodable(raw):  # an unpaired \ud800 escape
-            raise InvalidFrame("The frame holds an unpaired surrogate escape; it is not Unicode.")
-        try:
-            where = _nul_path(raw, "")
-        except RecursionError:
-            raise InvalidFrame("The frame is nested too deeply.") from None
-        if where is not None:  # no database stores U+0000 in text: refuse it here, not at insert
-            raise InvalidMessage(
-                details=[{"field": where or "(frame)", "message": "U+0000 (NUL) is not allowed."}]
-            )
+    if "\\u" in text_data and not _utf8_encodable(raw):  # an unpaired \ud800 escape
+        raise InvalidFrame("The frame holds an unpaired surrogate escape; it is not Unicode.")
     return raw
+
+
+def refuse_unstorable(raw: dict[str, Any]) -> None:
+    """`invalid_message` naming the field when a value (or key) holds U+0000: no database
+    stores it, so it is refused here rather than failing at insert. The `request_id` is only
+    echoed, never stored, and is left alone."""
+    try:
+        where = _nul_path({k: v for k, v in raw.items() if k != "request_id"}, "")
+    except RecursionError:
+        raise InvalidFrame("The frame is nested too deeply.") from None
+    if where is not None:
+        raise InvalidMessage(
+            details=[{"field": where or "(frame)", "message": "U+0000 (NUL) is not allowed."}]
+        )
 
 
 def request_id_of(raw: dict[str, Any]) -> str | None:

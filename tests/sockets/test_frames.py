@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sockets.errors import InvalidFrame, InvalidMessage, MessageTooLarge
-from sockets.frames import MAX_FRAME_BYTES, decode_text_frame
+from sockets.frames import MAX_FRAME_BYTES, decode_text_frame, refuse_unstorable
 
 
 @pytest.mark.parametrize(
@@ -21,8 +21,15 @@ def test_text_no_database_can_store_is_an_invalid_message_naming_its_field(frame
     """U+0000 anywhere (values or keys) is refused at the boundary: `invalid_message`, not a
     retryable `internal_error` when PostgreSQL refuses the insert."""
     with pytest.raises(InvalidMessage) as refused:
-        decode_text_frame(json.dumps(frame))
+        refuse_unstorable(decode_text_frame(json.dumps(frame)))
     assert refused.value.details == [{"field": field, "message": "U+0000 (NUL) is not allowed."}]
+
+
+def test_a_request_id_with_nul_is_only_echoed():
+    """`request_id` is never stored: it may hold anything, and the answer carries it back."""
+    raw = decode_text_frame(json.dumps({"type": "ping", "request_id": "a\x00"}))
+    refuse_unstorable(raw)
+    assert raw["request_id"] == "a\x00"
 
 
 def test_ordinary_escapes_pass():
