@@ -13,6 +13,7 @@ def lesson_summary(lesson: Lesson) -> dict[str, Any]:
         "id": lesson.pk,
         "title": lesson.title,
         "generation_status": lesson.generation_status,
+        "generation_error": lesson.generation_error,
         "estimated_duration_minutes": lesson.estimated_minutes,
     }
 

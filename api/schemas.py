@@ -41,6 +41,7 @@ class LessonSummaryOut(BaseModel):
     id: int
     title: str
     generation_status: str
+    generation_error: str
     estimated_duration_minutes: int | None
 
 

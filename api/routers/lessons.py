@@ -12,6 +12,7 @@ from api.auth import ApiRequest
 from api.errors import NotFound
 from api.pagination import paginate
 from api.schemas import ErrorOut, LessonOut, LessonPageOut, PageQuery
+from jobs.selectors import job_latest_for_lesson
 from learning.selectors import lesson_get_viewable, module_get_viewable
 
 router = Router(tags=["lessons"])
@@ -30,7 +31,8 @@ def _lesson_detail(*, user: Any, lesson_id: int) -> dict[str, Any]:
     lesson = lesson_get_viewable(user=user, lesson_id=lesson_id)
     if lesson is None:
         raise NotFound("No such lesson.")
-    return presenters.lesson_detail(lesson)
+    job = job_latest_for_lesson(lesson_id=lesson.pk)
+    return presenters.lesson_detail(lesson, job_id=job.pk if job else None)
 
 
 @router.get(

@@ -101,3 +101,11 @@ def test_a_created_course_is_a_draft_the_caller_owns(bearer, user):
         [],
     )
     assert Course.objects.get(pk=body["id"]).owner == user
+
+
+def test_a_lesson_names_its_latest_generation_job(bearer, user, lesson):
+    from jobs.models import LessonJob
+
+    LessonJob.objects.create(user=user, lesson=lesson, idempotency_key="k1", status="failed")
+    latest = LessonJob.objects.create(user=user, lesson=lesson, idempotency_key="k2")
+    assert bearer(user).get(f"/api/lessons/{lesson.pk}").json()["job_id"] == latest.pk
