@@ -6,7 +6,7 @@ from django.urls import path
 from ai_chat import views
 
 urlpatterns = [
-    path("", views.playground, name="playground"),
+    path("playground/", views.playground, name="playground"),
     path("events/", views.events, name="playground-events"),
     *staticfiles_urlpatterns(),
 ]

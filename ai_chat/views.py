@@ -82,7 +82,7 @@ def playground_endpoints(*, user: Any) -> list[dict[str, Any]]:
 
 @staff_required
 def playground(request: HttpRequest) -> HttpResponse:
-    """Called for `/`: the page; everything else happens over the WebSocket."""
+    """Called for `/playground/`: the page; everything else happens over the WebSocket."""
     return render(
         request,
         "ai_chat/playground.html",

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "jobs",
     "ops",
     "api",
+    "pages",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 LOGIN_URL = "login"
+# After signing in or out: `/` sends each person to their page (pages.views.home).
+LOGIN_REDIRECT_URL = "pages:home"
+LOGOUT_REDIRECT_URL = "login"
 
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -1,4 +1,4 @@
-"""HTTP routes: the admin, sign-in, the HTTP API, and the playground."""
+"""HTTP routes: the admin, sign-in, the HTTP API, the pages, and the playground."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("api.urls")),
+    path("", include("pages.urls")),
     path("", include("ai_chat.urls")),
     path("", include("ops.urls")),
 ]

@@ -35,6 +35,21 @@ def course_instructed_by(*, user: AnyUser) -> QuerySet[Course]:
     return Course.objects.filter(Q(owner=user) | Q(pk__in=teaching.values("course_id")))
 
 
+def course_taught_by(*, user: AnyUser) -> QuerySet[Course]:
+    """The courses on a teacher's page: every course for staff, else the ones they instruct."""
+    if getattr(user, "is_staff", False):
+        return Course.objects.all()
+    return course_instructed_by(user=user)
+
+
+def course_enrolled_in(*, user: AnyUser) -> QuerySet[Course]:
+    """The courses the user is enrolled in (any role), for their home page."""
+    if not user.is_authenticated:
+        return Course.objects.none()
+    enrolled = Enrollment.objects.filter(learner_id=user.pk).values("course_id")
+    return Course.objects.filter(pk__in=enrolled)
+
+
 def course_can_view(*, user: AnyUser, course_id: int) -> bool:
     return course_viewable_by(user=user).filter(pk=course_id).exists()
 

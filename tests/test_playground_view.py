@@ -1,5 +1,5 @@
-"""The playground page at `/` (staff only) and the events page at `/events/` (any signed-in user):
-plain templates around static ES modules."""
+"""The playground page at `/playground/` (staff only) and the events page at `/events/` (any
+signed-in user): plain templates around static ES modules."""
 
 import json
 import re
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_staff_user_gets_the_page_with_the_client_module(client, staff_user):
     """A signed-in staff user gets the page, which loads the static playground and client."""
     client.force_login(staff_user)
-    response = client.get("/")
+    response = client.get("/playground/")
     assert response.status_code == 200
     html = response.content.decode()
     assert 'type="module"' in html
@@ -26,7 +26,7 @@ def test_page_lists_the_four_generation_endpoints_and_the_chat_with_example_cont
 ):
     """Each endpoint comes with a prompt and a context the server would accept."""
     client.force_login(staff_user)
-    html = client.get("/").content.decode()
+    html = client.get("/playground/").content.decode()
     raw = re.search(r'<script id="endpoints" type="application/json">(.*?)</script>', html, re.S)
     endpoints = {e["kind"]: e for e in json.loads(raw.group(1))}
     assert list(endpoints) == ["course", "lesson", "quiz", "assignment", "chat"]
@@ -41,27 +41,27 @@ def test_page_lists_the_four_generation_endpoints_and_the_chat_with_example_cont
 def test_page_uses_no_cdn(client, staff_user):
     """Everything is served from this site: the machine may have no internet."""
     client.force_login(staff_user)
-    html = client.get("/").content.decode()
+    html = client.get("/playground/").content.decode()
     assert not re.search(r'(src|href)="(https?:)?//', html)
 
 
 def test_anonymous_user_is_redirected_to_sign_in(client):
-    """An anonymous visitor goes to the sign-in page, and comes back to `/` after."""
-    response = client.get("/")
+    """An anonymous visitor goes to the sign-in page, and comes back to the playground after."""
+    response = client.get("/playground/")
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/login/?next=/"
+    assert response["Location"] == "/accounts/login/?next=/playground/"
 
 
 def test_signed_in_user_who_is_not_staff_is_refused(client, user):
     """A signed-in learner or instructor without staff status gets 403."""
     client.force_login(user)
-    assert client.get("/").status_code == 403
+    assert client.get("/playground/").status_code == 403
 
 
 def test_staff_page_also_holds_the_events_panel_and_chat_modules(client, staff_user):
-    """`/` carries the events panel, its module, and the markdown renderer for the chat."""
+    """The playground carries the events panel, its module, and the chat's markdown renderer."""
     client.force_login(staff_user)
-    html = client.get("/").content.decode()
+    html = client.get("/playground/").content.decode()
     assert 'id="events-panel"' in html
     assert "/static/ai_chat/events-panel.js" in html
     assert "/static/ai_chat/markdown.js" in html

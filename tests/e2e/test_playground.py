@@ -59,13 +59,13 @@ def slow_server(tmp_path_factory):
 
 
 def sign_in(page: Page, live: LiveServer) -> None:
-    """Open `/`, get sent to the sign-in form, sign in as staff, land on a connected playground."""
-    page.goto(f"{live.url}/")
-    expect(page).to_have_url(f"{live.url}/accounts/login/?next=/")
+    """Open the playground, get sent to the sign-in form, sign in as staff, land back on it."""
+    page.goto(f"{live.url}/playground/")
+    expect(page).to_have_url(f"{live.url}/accounts/login/?next=/playground/")
     page.fill("#id_username", "sam")
     page.fill("#id_password", "pw-sam-123")
     page.click("button[type=submit]")
-    expect(page).to_have_url(f"{live.url}/")
+    expect(page).to_have_url(f"{live.url}/playground/")
     expect(page.locator("#status")).to_have_attribute("data-status", "ready")
 
 

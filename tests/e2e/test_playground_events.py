@@ -178,7 +178,7 @@ def test_a_gap_in_seq_makes_the_panel_subscribe_again(browser, live):
 def test_chat_answer_renders_as_markdown_with_typing_and_feedback(browser, live):
     page = new_page(browser)
     try:
-        sign_in(page, live, "sam", "/")
+        sign_in(page, live, "sam", "/playground/")
         expect(page.locator("#status")).to_have_attribute("data-status", "ready")
         page.select_option("#endpoint", "chat")
         expect(page.locator("#status")).to_have_attribute("data-status", "ready")

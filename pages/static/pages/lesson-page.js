@@ -1,0 +1,93 @@
+// The lesson page: the lesson rendered from sanitised markdown (the playground's renderer:
+// DOM nodes and textContent only), its sources, and for a lesson not written yet, its
+// generation started on opening and followed live on `lesson:{id}` until the content appears.
+
+import { renderMarkdownInto, safeHref } from "../ai_chat/markdown.js";
+import { api } from "./api.js";
+import { follow } from "./live.js";
+
+const root = document.getElementById("lesson");
+const lessonId = Number(root.dataset.lessonId);
+const generationOn = root.dataset.generation === "on";
+const $ = (id) => document.getElementById(id);
+let lesson = JSON.parse($("lesson-data").textContent);
+let asked = false;
+
+function renderSources(sources) {
+  const list = $("source-list");
+  list.replaceChildren();
+  for (const source of sources || []) {
+    const item = document.createElement("li");
+    const href = safeHref(source.uri);
+    const node = document.createElement(href ? "a" : "span");
+    node.textContent = source.title || source.uri;
+    if (href) {
+      node.href = href;
+      node.rel = "noopener noreferrer";
+      node.target = "_blank";
+    }
+    item.append(node);
+    list.append(item);
+  }
+  $("sources").hidden = !list.children.length;
+}
+
+function render() {
+  const status = lesson.generation_status;
+  root.dataset.status = status;
+  $("lesson-badge").dataset.status = status;
+  $("lesson-badge").textContent = status;
+  $("progress").hidden = status !== "generating" && !(status === "pending" && asked);
+  $("failed").hidden = status !== "failed";
+  $("failed-reason").textContent = lesson.generation_error || "";
+  $("retry").hidden = !generationOn;
+  $("unavailable").hidden = !(status === "pending" && !generationOn);
+  if (status === "completed") renderMarkdownInto($("content"), lesson.content);
+  else $("content").replaceChildren();
+  renderSources(lesson.sources);
+}
+
+async function refresh() {
+  try {
+    lesson = await api(`/api/lessons/${lessonId}`);
+  } catch (error) {
+    $("progress-detail").textContent = error.message;
+  }
+  render();
+}
+
+async function generate() {
+  asked = true;
+  render();
+  try {
+    const answer = await api(`/api/lessons/${lessonId}/generate`, {
+      method: "POST", body: { force: false },
+    });
+    if (answer?.lesson) lesson = answer.lesson;
+  } catch (error) {
+    asked = false;
+    lesson = { ...lesson, generation_status: "failed", generation_error: error.message };
+  }
+  render();
+}
+
+function onEvent(frame) {
+  const payload = frame.payload || {};
+  if (frame.event !== "generation" || Number(payload.lesson_id) !== lessonId) return;
+  if (payload.generation_status === "completed") {
+    refresh(); // the event carries the status; the content comes from the API
+    return;
+  }
+  lesson = { ...lesson, ...payload, generation_status: payload.generation_status };
+  render();
+}
+
+$("retry").addEventListener("click", generate);
+render();
+follow([`lesson:${lessonId}`], {
+  onEvent,
+  onResync: async () => {
+    await refresh();
+    if (lesson.generation_status === "pending" && generationOn && !asked) generate();
+  },
+});

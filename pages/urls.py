@@ -1,0 +1,15 @@
+"""The pages people use; `/` sends each person to theirs."""
+
+from django.urls import path
+
+from pages import views
+
+app_name = "pages"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("courses/", views.teach, name="teach"),
+    path("courses/<int:course_id>/", views.teach, name="course"),
+    path("learn/", views.learn, name="learn"),
+    path("lessons/<int:lesson_id>/", views.lesson, name="lesson"),
+]

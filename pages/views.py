@@ -1,0 +1,114 @@
+"""The pages people use: the teacher's course page, the learner's home and the lesson page.
+
+Each page is rendered from the same selectors as the API, then kept live by a small ES module
+on `/ws/events/` (`generation` events to `course:{id}` and `lesson:{id}`). Signing in lands
+each person on the page for them (`home`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
+
+from api import presenters
+from api.views import unknown_path
+from learning.selectors import (
+    course_enrolled_in,
+    course_get_viewable,
+    course_roles,
+    course_taught_by,
+    lesson_get_viewable,
+)
+from lessons.selectors import lesson_status_counts
+
+EDITOR_ROLES = frozenset({"owner", "staff"})
+
+
+def generation_available() -> bool:
+    """Whether the background generation routes are deployed (`POST .../generate`)."""
+    try:
+        return resolve("/api/lessons/1/generate").func is not unknown_path
+    except Resolver404:
+        return False
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Called for `/` after sign-in: teachers and staff to their courses, learners home."""
+    if course_taught_by(user=request.user).exists() or request.user.is_staff:
+        return redirect("pages:teach")
+    return redirect("pages:learn")
+
+
+def _course_cards(request: HttpRequest, courses: Any) -> list[dict[str, Any]]:
+    courses = list(courses.order_by("-updated_at", "-pk")[:200])
+    ids = [course.pk for course in courses]
+    roles = course_roles(user=request.user, course_ids=ids)
+    counts = lesson_status_counts(course_ids=ids)
+    return [
+        presenters.course_summary(course, role=roles[course.pk], counts=counts[course.pk])
+        for course in courses
+    ]
+
+
+def _course_outline(request: HttpRequest, course_id: int) -> dict[str, Any]:
+    course = course_get_viewable(user=request.user, course_id=course_id)
+    if course is None:
+        raise Http404("No such course.")
+    role = course_roles(user=request.user, course_ids=[course.pk])[course.pk]
+    outline = presenters.course_detail(course, role=role)
+    outline["can_edit"] = role in EDITOR_ROLES
+    return outline
+
+
+@login_required
+def teach(request: HttpRequest, course_id: int | None = None) -> HttpResponse:
+    """The teacher's courses, and one course's modules and lessons with live status."""
+    cards = _course_cards(request, course_taught_by(user=request.user))
+    if course_id is None and cards:
+        course_id = cards[0]["id"]
+    outline = _course_outline(request, course_id) if course_id is not None else None
+    context = {
+        "cards": cards,
+        "course": outline,
+        "generation_available": generation_available(),
+        "nav": "teach",
+    }
+    return render(request, "pages/teach.html", context)
+
+
+@login_required
+def learn(request: HttpRequest) -> HttpResponse:
+    """The learner's home: the courses they are enrolled in, each with its lessons."""
+    courses = [
+        _course_outline(request, card["id"])
+        for card in _course_cards(request, course_enrolled_in(user=request.user))
+    ]
+    context = {
+        "courses": courses,
+        "teaches": course_taught_by(user=request.user).exists(),
+        "nav": "learn",
+    }
+    return render(request, "pages/learn.html", context)
+
+
+@login_required
+def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """One lesson, rendered from sanitised markdown; a pending one is generated on opening."""
+    found = lesson_get_viewable(user=request.user, lesson_id=lesson_id)
+    if found is None:
+        raise Http404("No such lesson.")
+    role = course_roles(user=request.user, course_ids=[found.course_id])[found.course_id]
+    context = {
+        "lesson": presenters.lesson_detail(found),
+        "course": found.course,
+        "module": found.module,
+        "can_edit": role in EDITOR_ROLES,
+        "generation_available": generation_available(),
+        "nav": "teach" if role in EDITOR_ROLES else "learn",
+    }
+    return render(request, "pages/lesson.html", context)
