@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.server import LiveServer, server_env
+from tests.redis_server import needs_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/8"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,21 +25,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
-
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.timeout(300),  # a shared two-core machine: a management command takes seconds
-    pytest.mark.redis,
-    pytest.mark.skipif(not _redis_available(), reason="needs Redis at 127.0.0.1:6379"),
+    *needs_redis(REDIS_URL),
 ]
+
 
 SETUP = """
 from courses.models import Course, Module
@@ -153,6 +145,7 @@ def test_an_instructor_lands_on_their_course_page(browser, live):
         shot(page, "instructor-course")
         page.click("#sign-out")
         expect(page.locator("#id_username")).to_be_visible()
+        shot(page, "sign-in")
     finally:
         page.context.close()
 
