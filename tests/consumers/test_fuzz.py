@@ -12,6 +12,7 @@ kept invalid so the run stays fast. The examples are derandomised: the run is re
 
 import asyncio
 import json
+import logging
 import os
 import uuid
 from typing import Any
@@ -256,7 +257,7 @@ async def exchange(client: Any, frames: list[tuple[str, Any]], tally: dict[str, 
     }
 
 
-def test_fuzzed_frames_are_answered_and_the_connection_stays_open(user, settings):
+def test_fuzzed_frames_are_answered_and_the_connection_stays_open(user, settings, caplog):
     """Over 5,000 hostile frames each get a protocol answer; `ping` is answered after each batch."""
     settings.RATE_LIMIT_MESSAGES_PER_MINUTE = 1000
     loop = asyncio.new_event_loop()
@@ -290,4 +291,6 @@ def test_fuzzed_frames_are_answered_and_the_connection_stays_open(user, settings
     for code in ("invalid_frame", "unknown_type", "invalid_message", "message_too_large"):
         assert tally.get(code), tally
     assert tally.get("not_found") and tally.get("pong"), tally
+    # And no traceback in the server's log: every failure was answered, none escaped.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     print(f"fuzz: {total} frames answered: {dict(sorted(tally.items()))}")
