@@ -47,11 +47,36 @@ def test_the_course_page_shows_modules_lessons_and_badges(client, user, course, 
     assert "Sign out" in html
 
 
-def test_generate_buttons_are_disabled_with_a_note_until_generation_exists(client, user, course):
+def test_generate_buttons_are_disabled_with_a_note_without_generation_routes(
+    client, user, course, monkeypatch
+):
+    monkeypatch.setattr("pages.views.generation_available", lambda: False)
     client.force_login(user)
     html = client.get(f"/courses/{course.pk}/").content.decode()
     assert 'id="generation-note"' in html
     assert re.search(r'data-action="generate"[^>]*disabled', html)
+
+
+def test_generate_buttons_are_live_when_the_generation_routes_exist(
+    client, user, course, monkeypatch
+):
+    monkeypatch.setattr("pages.views.generation_available", lambda: True)
+    client.force_login(user)
+    html = client.get(f"/courses/{course.pk}/").content.decode()
+    assert 'id="generation-note"' not in html
+    assert not re.search(r'data-action="generate"[^>]*disabled', html)
+    assert 'data-generation="on"' in html
+
+
+def test_generation_is_available_exactly_when_the_route_resolves():
+    """The pages ask the URL resolver, so they switch on when the jobs routes are deployed."""
+    from django.urls import resolve
+
+    from api.views import unknown_path
+    from pages.views import generation_available
+
+    routed = resolve("/api/lessons/1/generate").func is not unknown_path
+    assert generation_available() is routed
 
 
 def test_the_learner_home_lists_enrolled_courses_without_edit_buttons(client, learner, course):
