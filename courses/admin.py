@@ -1,14 +1,23 @@
-"""Admin for courses and their modules, with the course's modules and lessons inline."""
+"""Admin for courses and their modules, with the course's modules inline.
 
-from typing import cast
+Apps that build on courses add their own inlines to the course page with `course_inline`
+(lessons adds its lessons), so this module imports none of them.
+"""
 
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import Count, QuerySet
-from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
 from courses.models import Course, Module
-from lessons.models import Lesson
+
+COURSE_INLINES: list[type[InlineModelAdmin]] = []
+
+
+def course_inline[T: type[InlineModelAdmin]](inline: T) -> T:
+    """Show an inline on the course page, after the course's modules (a class decorator)."""
+    COURSE_INLINES.append(inline)
+    return inline
 
 
 class ModuleInline(admin.TabularInline):
@@ -16,22 +25,6 @@ class ModuleInline(admin.TabularInline):
     fields = ("position", "title")
     extra = 0
     show_change_link = True
-
-
-class LessonInline(admin.TabularInline):
-    model = Lesson
-    fields = ("position", "module", "title", "estimated_minutes", "generation_status")
-    readonly_fields = ("generation_status",)
-    extra = 0
-    show_change_link = True
-
-    def get_formset(self, request, obj=None, **kwargs):
-        """Offer only this course's modules, evaluated once for every row's select."""
-        formset = super().get_formset(request, obj, **kwargs)
-        field = cast(ModelChoiceField, formset.form.base_fields["module"])
-        field.queryset = Module.objects.filter(course=obj) if obj else Module.objects.none()
-        field.choices = list(field.iterator(field))
-        return formset
 
 
 @admin.register(Course)
@@ -53,7 +46,11 @@ class CourseAdmin(admin.ModelAdmin):
     autocomplete_fields = ("owner",)
     readonly_fields = ("created_at", "updated_at")
     date_hierarchy = "created_at"
-    inlines = (ModuleInline, LessonInline)
+    inlines = (ModuleInline,)
+
+    def get_inlines(self, request: HttpRequest, obj: Course | None) -> list[type[InlineModelAdmin]]:
+        """The course's modules, then what other apps added with `course_inline`."""
+        return [*self.inlines, *COURSE_INLINES]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
         return (

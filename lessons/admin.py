@@ -1,8 +1,31 @@
-"""Admin for lessons: their content and the state of their AI generation."""
+"""Admin for lessons: their content and the state of their AI generation, and the lessons
+inline on the course page."""
+
+from typing import cast
 
 from django.contrib import admin
+from django.forms import ModelChoiceField
 
+from courses.admin import course_inline
+from courses.models import Module
 from lessons.models import Lesson, LessonRevision
+
+
+@course_inline
+class LessonInline(admin.TabularInline):
+    model = Lesson
+    fields = ("position", "module", "title", "estimated_minutes", "generation_status")
+    readonly_fields = ("generation_status",)
+    extra = 0
+    show_change_link = True
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """Offer only this course's modules, evaluated once for every row's select."""
+        formset = super().get_formset(request, obj, **kwargs)
+        field = cast(ModelChoiceField, formset.form.base_fields["module"])
+        field.queryset = Module.objects.filter(course=obj) if obj else Module.objects.none()
+        field.choices = list(field.iterator(field))
+        return formset
 
 
 @admin.register(Lesson)

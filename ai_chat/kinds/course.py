@@ -7,7 +7,7 @@ from pydantic import Field
 
 from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target
 from courses.selectors import course_get_editable
-from courses.services import course_create_from_outline, course_update_from_outline
+from lessons.outline import course_create_from_outline, course_update_from_outline
 from sockets.errors import NotFound
 
 Level = Literal["beginner", "intermediate", "advanced"]
