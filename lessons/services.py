@@ -1,13 +1,19 @@
-"""Writes to lessons: apply generated content, move the generation status."""
+"""Writes to lessons: apply generated content, move the generation status, keep revisions.
+
+Every transition of the generation status sends `lesson_generation_changed` after its
+transaction commits (a rollback sends nothing), so whoever follows the lesson hears of it.
+"""
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from lessons.models import Lesson, LessonRevision
+from lessons.signals import GenerationChange, lesson_generation_changed
 
 CONTENT_FIELDS = (
     "title",
@@ -19,9 +25,13 @@ CONTENT_FIELDS = (
     "estimated_minutes",
 )
 
+JobId = int | str | None
+
 
 @transaction.atomic
-def lesson_apply_content(*, lesson: Lesson, content: Mapping[str, Any]) -> Lesson:
+def lesson_apply_content(
+    *, lesson: Lesson, content: Mapping[str, Any], job_id: JobId = None
+) -> Lesson:
     """Write a lesson's generated fields and mark its generation completed.
 
     Content it replaces is kept first as a `LessonRevision`: nothing is overwritten silently.
@@ -35,16 +45,21 @@ def lesson_apply_content(*, lesson: Lesson, content: Mapping[str, Any]) -> Lesso
     lesson.generation_error = ""
     lesson.generated_content_hash = content_hash(lesson.content)
     lesson.save()
+    _generation_changed(lesson, job_id)
     return lesson
 
 
-def lesson_set_generation_status(*, lesson: Lesson, status: str, error: str = "") -> Lesson:
+@transaction.atomic
+def lesson_set_generation_status(
+    *, lesson: Lesson, status: str, error: str = "", job_id: JobId = None
+) -> Lesson:
     """Move a lesson's generation status; an error is kept only with `failed`."""
     if status not in Lesson.GenerationStatus.values:
         raise ValueError(f"unknown generation status {status!r}")
     lesson.generation_status = status
     lesson.generation_error = error if status == Lesson.GenerationStatus.FAILED else ""
     lesson.save(update_fields=["generation_status", "generation_error", "updated_at"])
+    _generation_changed(lesson, job_id)
     return lesson
 
 
@@ -67,7 +82,10 @@ def lesson_revision_create(*, lesson: Lesson, reason: str) -> LessonRevision:
     )
 
 
-def lesson_generation_claim(*, lesson_id: int, statuses: Iterable[str]) -> bool:
+@transaction.atomic
+def lesson_generation_claim(
+    *, lesson_id: int, statuses: Iterable[str], job_id: JobId = None
+) -> bool:
     """Move a lesson in one of `statuses` to `generating` with one conditional UPDATE.
 
     False when the lesson was not in one of them: another click, tab or worker claimed it.
@@ -77,10 +95,15 @@ def lesson_generation_claim(*, lesson_id: int, statuses: Iterable[str]) -> bool:
         generation_error="",
         updated_at=timezone.now(),
     )
+    if claimed:
+        _generation_changed_by_id(lesson_id, job_id)
     return bool(claimed)
 
 
-def lesson_generation_release(*, lesson_id: int, status: str, error: str = "") -> bool:
+@transaction.atomic
+def lesson_generation_release(
+    *, lesson_id: int, status: str, error: str = "", job_id: JobId = None
+) -> bool:
     """Move a `generating` lesson to `status` (a failure, a cancel); False if not generating."""
     if status not in Lesson.GenerationStatus.values:
         raise ValueError(f"unknown generation status {status!r}")
@@ -91,4 +114,28 @@ def lesson_generation_release(*, lesson_id: int, status: str, error: str = "") -
         generation_error=error if status == Lesson.GenerationStatus.FAILED else "",
         updated_at=timezone.now(),
     )
+    if released:
+        _generation_changed_by_id(lesson_id, job_id)
     return bool(released)
+
+
+def _generation_changed(lesson: Lesson, job_id: JobId) -> None:
+    """Send `lesson_generation_changed` with the lesson as it is now, once this commits."""
+    change = GenerationChange(
+        lesson_id=lesson.pk,
+        module_id=lesson.module_id,
+        course_id=lesson.course_id,
+        generation_status=str(lesson.generation_status),
+        generation_error=lesson.generation_error,
+        job_id=job_id,
+    )
+    send = partial(lesson_generation_changed.send, sender=Lesson, change=change)
+    transaction.on_commit(send, robust=True)
+
+
+def _generation_changed_by_id(lesson_id: int, job_id: JobId) -> None:
+    """The same, for a transition made by a conditional UPDATE (read back in its transaction)."""
+    lesson = Lesson.objects.only(
+        "module_id", "course_id", "generation_status", "generation_error"
+    ).get(pk=lesson_id)
+    _generation_changed(lesson, job_id)

@@ -5,7 +5,8 @@ from asgiref.sync import sync_to_async
 
 from learning.models import Confusion, LessonProgress
 from lessons.models import Lesson
-from realtime.generation import generation_event, lesson_status_event
+from lessons.services import lesson_set_generation_status
+from realtime.generation import ageneration_event
 from realtime.models import Notification
 from realtime.notifications import notification_create
 from realtime.publish import apublish_event
@@ -156,20 +157,17 @@ async def test_subscribing_again_gives_a_fresh_snapshot_and_one_delivery(events,
 
 
 async def test_generation_events_reach_the_user_and_the_lesson_followers(events, user, lesson):
-    """generation_event -> user:{id}; lesson_status_event -> course:{id} and lesson:{id}."""
+    """A user's generation -> user:{id}; a lesson's status move -> course:{id} and lesson:{id}."""
     client = await events(user)
     for room in (f"user:{user.pk}", f"course:{lesson.course_id}", f"lesson:{lesson.pk}"):
         await client.subscribe(room)
     await client.drain()  # own presence in course:{id} and lesson:{id}
-    await sync_to_async(generation_event)(
-        user_id=user.pk, action="create", payload={"message_id": "m1"}
-    )
+    await ageneration_event(user_id=user.pk, action="create", payload={"message_id": "m1"})
     frame = await client.event()
     assert (frame["room"], frame["event"], frame["payload"]) == (
         f"user:{user.pk}", "generation", {"message_id": "m1"}
     )  # fmt: skip
-    lesson.generation_status = "generating"
-    await sync_to_async(lesson_status_event)(lesson)
+    await sync_to_async(lesson_set_generation_status)(lesson=lesson, status="generating")
     frames = [await client.event(), await client.event()]
     assert {f["room"] for f in frames} == {f"course:{lesson.course_id}", f"lesson:{lesson.pk}"}
     assert all(f["payload"]["generation_status"] == "generating" for f in frames)

@@ -1,0 +1,25 @@
+"""Signals of lessons, sent once the transaction that made the change has committed.
+
+`lessons` imports no app above it: apps that tell people about lessons (`learning` publishes
+the realtime events) connect receivers here.
+"""
+
+from dataclasses import dataclass
+
+from django.dispatch import Signal
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationChange:
+    """A lesson's generation status as a transition left it (the values at that moment)."""
+
+    lesson_id: int
+    module_id: int | None
+    course_id: int
+    generation_status: str
+    generation_error: str
+    job_id: int | str | None
+
+
+# Sent with `change` (a GenerationChange) after every committed generation status transition.
+lesson_generation_changed = Signal()
