@@ -10,3 +10,6 @@ class AiChatConfig(AppConfig):
             checks,  # noqa: F401  (registers the system checks)
             exceptions,  # noqa: F401  (registers the error codes)
         )
+        from ai_chat.rooms import ai_chat_declare
+
+        ai_chat_declare()

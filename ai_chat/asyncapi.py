@@ -159,7 +159,7 @@ def build() -> dict[str, Any]:
         }
         operations.update(_operations(kind))
     channels[events_api.CHANNEL] = events_api.channel(events)
-    operations.update(events_api.operations(events))
+    operations.update(events_api.operations(events, CLIENT_SUMMARIES))
 
     return {
         "asyncapi": ASYNCAPI_VERSION,

@@ -3,7 +3,7 @@
 from typing import Any
 
 from learning.models import Confusion, LessonProgress
-from learning.selectors import display_name
+from realtime.people import display_name
 
 
 def progress_payload(progress: LessonProgress) -> dict[str, Any]:

@@ -5,7 +5,6 @@ and those enrolled with the instructor role. Staff see every course.
 """
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
@@ -15,6 +14,7 @@ from learning.models import Confusion, Enrollment, LessonProgress
 from lessons.models import Lesson
 
 AnyUser = AbstractBaseUser | AnonymousUser
+MAX_ANALYTICS_LESSONS = 500
 
 
 def course_viewable_by(*, user: AnyUser) -> QuerySet[Course]:
@@ -190,6 +190,20 @@ def confusion_get_visible(*, user: AnyUser, confusion_id: int) -> Confusion | No
     return None
 
 
-def display_name(user: Any) -> str:
-    """How a user is shown to others (the same as `auth_success`'s display_name)."""
-    return user.first_name or user.get_full_name() or user.get_username()
+def lessons_taught_by(
+    *, user: AnyUser, limit: int = MAX_ANALYTICS_LESSONS
+) -> list[tuple[int, int]]:
+    """(lesson id, course id) of the lessons of the courses the user teaches, by course."""
+    return list(
+        Lesson.objects.filter(course__in=course_instructed_by(user=user))
+        .order_by("course_id", "pk")
+        .values_list("pk", "course_id")[:limit]
+    )
+
+
+def lesson_instructor_ids(*, lesson_id: int) -> tuple[int, list[int]] | None:
+    """(course id, instructor ids) of a lesson; None if it is gone."""
+    lesson = Lesson.objects.select_related("course").filter(pk=lesson_id).first()
+    if lesson is None:
+        return None
+    return lesson.course_id, course_instructor_ids(course=lesson.course)

@@ -21,10 +21,10 @@ from learning.selectors import (
     course_instructor_ids,
     course_is_instructor,
     course_is_participant,
-    display_name,
     lesson_counts,
 )
 from lessons.models import Lesson
+from realtime.people import display_name
 from realtime.publish import publish_event
 
 

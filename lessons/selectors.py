@@ -36,3 +36,13 @@ def lesson_status_counts(*, course_ids: Iterable[int]) -> dict[int, dict[str, in
     for row in rows:
         counts[row["course_id"]][row["generation_status"]] = row["n"]
     return counts
+
+
+def lesson_list_for_course(*, course_id: int) -> QuerySet[Lesson]:
+    """A course's lessons in order, for a caller that has checked who may see the course."""
+    return Lesson.objects.filter(course_id=course_id)
+
+
+def lesson_get(*, lesson_id: int) -> Lesson | None:
+    """A lesson, for a caller that has checked who may see it."""
+    return Lesson.objects.filter(pk=lesson_id).first()

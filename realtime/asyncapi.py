@@ -1,47 +1,52 @@
 """The `/ws/events/` channel of the AsyncAPI document (`ai_chat.asyncapi` builds the whole).
 
-Client frames come from `realtime.protocol`, server frames from `realtime.server_frames` plus the
-AI endpoints' shared `auth_success`, `auth_error`, `error` and `pong`. Each (event, action) of
-`EVENT_PAYLOADS` is also a message of its own: an `event` frame with that payload.
+Everything here is derived from the declarations (`realtime.registry`): client frames and their
+summaries from the client actions, server frames from `realtime.server_frames`, the rooms table
+from the room kinds, and each declared (event, action) is a message of its own: an `event`
+frame with that payload. `auth`, `ping`, `auth_success`, `auth_error`, `error` and `pong` are
+the socket layer's, described once for every endpoint.
 """
 
-from typing import Any, Literal, cast, get_args
+from collections.abc import Mapping
+from typing import Any, Literal, cast
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, create_model
 
-from ai_chat.asyncapi import SERVER, _component, _message
-from realtime import protocol, server_frames
-from realtime.rooms import ROOM_SYNTAX
-from sockets.frames import ClientFrame
+from realtime import registry, server_frames
+from realtime.protocol import SHARED_FRAMES, events_client_models
+from realtime.rooms import room_syntax
 
 CHANNEL = "events"
 PATH = "/ws/events/"
-SHARED_CLIENT = ("auth", "ping")  # the AI endpoints' own frames and messages
+SERVER = "local"
+REF = "#/components/schemas/{model}"
+SHARED_CLIENT = tuple(registry.frame_type(frame) for frame in SHARED_FRAMES)
 SHARED_SERVER = ("auth_success", "auth_error", "error", "pong")
+SHARED_REPLIES = {"auth": ["auth_success", "auth_error"], "ping": ["pong"]}
 
-EVENTS_CLIENT_MODELS: dict[str, type[ClientFrame]] = {
-    get_args(model.model_fields["type"].annotation)[0]: model
-    for model in get_args(get_args(protocol.AnyEventsFrame)[0])
-}
-CLIENT_SUMMARIES = {
-    "subscribe": "Join a room (or re-sync one already joined): answered with its snapshot and "
-    "current `seq`, or `error` `forbidden`.",
-    "unsubscribe": "Leave a room; answered `unsubscribed` even when it was not joined.",
-    "mark_read": "Mark some of your notifications read.",
-    "progress": "Record your progress in a lesson (the furthest `percent` is kept).",
-    "confusion": "Flag a confusing point of a lesson to its instructors.",
-    "resolve_confusion": "Resolve a confusion of a course you teach.",
-}
-REPLIES = {
-    "auth": ["auth_success", "auth_error"],
-    "ping": ["pong"],
-    "subscribe": ["subscribed"],
-    "unsubscribe": ["unsubscribed"],
-    "mark_read": ["ack"],
-    "progress": ["ack"],
-    "confusion": ["ack"],
-    "resolve_confusion": ["ack"],
-}
+
+def message(name: str, model: type[BaseModel], summary: str = "") -> dict[str, Any]:
+    """A component message whose payload is the model's schema."""
+    return {
+        "name": name,
+        "title": model.__name__,
+        "summary": summary or next(iter((model.__doc__ or "").strip().splitlines()), ""),
+        "payload": {"$ref": REF.format(model=model.__name__)},
+        "correlationId": {"$ref": "#/components/correlationIds/requestId"},
+    }
+
+
+def component(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/messages/{name}"}
+
+
+def _summaries() -> dict[str, str]:
+    return {action.type: action.summary for action in registry.client_actions()}
+
+
+def _replies(name: str) -> list[str]:
+    action = registry.client_action_get(name)
+    return SHARED_REPLIES[name] if action is None else [action.reply]
 
 
 def _event_key(event: str, action: str) -> str:
@@ -51,49 +56,58 @@ def _event_key(event: str, action: str) -> str:
 def event_models() -> dict[str, type[BaseModel]]:
     """`{event}.{action}` -> an `event` frame narrowed to that event, action and payload."""
     models: dict[str, type[BaseModel]] = {}
-    for (event, action), payload in server_frames.EVENT_PAYLOADS.items():
+    for kind in registry.event_kinds():
+        event, action = kind.event, kind.action
         name = "".join(p.capitalize() for p in f"{event}_{action}".split("_"))
+        narrowed: dict[str, Any] = {}
+        where = "a subscribed room"
+        if kind.rooms:
+            pattern = f"^({'|'.join(kind.rooms)}):[1-9][0-9]*$"
+            narrowed["room"] = (str, Field(pattern=pattern))
+            where = " or ".join(f"`{room}:{{id}}`" for room in kind.rooms)
         models[_event_key(event, action)] = create_model(
             f"{name}EventFrame",
-            __base__=server_frames.EventFrame,
-            __doc__=f"An `{event}` event, action `{action}`, of a subscribed room.",
+            __base__=server_frames.event_frame_model(),
+            __doc__=f"An `{event}` event, action `{action}`, of {where}.",
             event=(cast(Any, Literal[event]), ...),
             action=(cast(Any, Literal[action]), ...),
-            payload=(payload, ...),
+            payload=(kind.payload, ...),
+            **narrowed,
         )
     return models
 
 
 def models(events: dict[str, type[BaseModel]]) -> list[type[BaseModel]]:
     """The models of this channel that are not already the AI endpoints'."""
-    own_client = [m for n, m in EVENTS_CLIENT_MODELS.items() if n not in SHARED_CLIENT]
-    return [*own_client, *server_frames.EVENTS_SERVER_FRAMES.values(), *events.values()]
+    own_client = [m for n, m in events_client_models().items() if n not in SHARED_CLIENT]
+    return [*own_client, *server_frames.events_server_frames().values(), *events.values()]
 
 
 def messages(events: dict[str, type[BaseModel]]) -> dict[str, Any]:
     """The component messages of this channel that are not already the AI endpoints'."""
     found: dict[str, Any] = {}
-    for name, client in EVENTS_CLIENT_MODELS.items():
+    summaries = _summaries()
+    for name, client in events_client_models().items():
         if name not in SHARED_CLIENT:
-            found[f"events.client.{name}"] = _message(name, client, CLIENT_SUMMARIES[name])
-    for name, server in server_frames.EVENTS_SERVER_FRAMES.items():
-        found[f"events.server.{name}"] = _message(name, server)
+            found[f"events.client.{name}"] = message(name, client, summaries[name])
+    for name, server in server_frames.events_server_frames().items():
+        found[f"events.server.{name}"] = message(name, server)
     for key, model in events.items():
-        found[f"events.server.event.{key}"] = _message("event", model)
+        found[f"events.server.event.{key}"] = message("event", model)
     return found
 
 
 def channel_messages(events: dict[str, type[BaseModel]]) -> dict[str, dict[str, str]]:
     """Channel message key -> component reference."""
     refs = {
-        f"client.{n}": _component(f"client.{n}" if n in SHARED_CLIENT else f"events.client.{n}")
-        for n in EVENTS_CLIENT_MODELS
+        f"client.{n}": component(f"client.{n}" if n in SHARED_CLIENT else f"events.client.{n}")
+        for n in events_client_models()
     }
-    refs |= {f"server.{n}": _component(f"server.{n}") for n in SHARED_SERVER}
+    refs |= {f"server.{n}": component(f"server.{n}") for n in SHARED_SERVER}
     refs |= {
-        f"server.{n}": _component(f"events.server.{n}") for n in server_frames.EVENTS_SERVER_FRAMES
+        f"server.{n}": component(f"events.server.{n}") for n in server_frames.events_server_frames()
     }
-    refs |= {f"server.event.{k}": _component(f"events.server.event.{k}") for k in events}
+    refs |= {f"server.event.{k}": component(f"events.server.event.{k}") for k in events}
     return refs
 
 
@@ -101,23 +115,27 @@ def channel(events: dict[str, type[BaseModel]]) -> dict[str, Any]:
     return {
         "address": PATH,
         "title": "realtime events",
-        "description": DESCRIPTION,
+        "description": description(),
         "servers": [{"$ref": f"#/servers/{SERVER}"}],
         "messages": channel_messages(events),
         "bindings": {"ws": {"method": "GET", "bindingVersion": "0.1.0"}},
     }
 
 
-def operations(events: dict[str, type[BaseModel]]) -> dict[str, Any]:
+def operations(
+    events: dict[str, type[BaseModel]], shared_summaries: Mapping[str, str]
+) -> dict[str, Any]:
+    """The channel's operations; `shared_summaries` describe the socket layer's frames."""
+    summaries = {**shared_summaries, **_summaries()}
     ref_channel = {"$ref": f"#/channels/{CHANNEL}"}
 
     def ref(name: str) -> dict[str, str]:
         return {"$ref": f"#/channels/{CHANNEL}/messages/{name}"}
 
     found: dict[str, Any] = {}
-    for name in EVENTS_CLIENT_MODELS:
-        summary = CLIENT_SUMMARIES.get(name) or _shared_summary(name)
-        replies = REPLIES[name] + ([] if name in SHARED_CLIENT else ["auth_error"]) + ["error"]
+    for name in events_client_models():
+        summary = summaries[name]
+        replies = _replies(name) + ([] if name in SHARED_CLIENT else ["auth_error"]) + ["error"]
         found[f"{CHANNEL}.{name}"] = {
             "action": "receive",
             "channel": ref_channel,
@@ -136,13 +154,14 @@ def operations(events: dict[str, type[BaseModel]]) -> dict[str, Any]:
     return found
 
 
-def _shared_summary(name: str) -> str:
-    from ai_chat.asyncapi import CLIENT_SUMMARIES as AI_SUMMARIES
+def description() -> str:
+    """The channel's description, with the rooms table of the declared room kinds."""
+    rooms = "\n".join(f"| `{kind.name}:{{id}}` | {kind.who} |" for kind in registry.room_kinds())
+    viewed = " or ".join(kind.name for kind in registry.room_kinds() if kind.presence)
+    return DESCRIPTION.format(syntax=room_syntax(), rooms=rooms, viewed=viewed)
 
-    return AI_SUMMARIES[name]
 
-
-DESCRIPTION = f"""\
+DESCRIPTION = """\
 Realtime rooms: notifications, progress, confusions, presence, analytics and the user's \
 generations.
 
@@ -152,18 +171,15 @@ Not anonymous: authenticate with the session cookie at the handshake (answered \
 
 ## Rooms
 
-A room is {ROOM_SYNTAX}; `subscribe` joins one, `unsubscribe` leaves it.
+A room is {syntax}; `subscribe` joins one, `unsubscribe` leaves it.
 
 | room | who may join |
 | --- | --- |
-| `user:{{id}}` | that user only (oneself) |
-| `course:{{id}}` | the course's owner, staff, and users enrolled in it |
-| `lesson:{{id}}` | the same as the lesson's course |
-| `instructor:{{id}}` | that instructor only (they hear about the courses they teach) |
+{rooms}
 
 A room one may not join, or one that does not exist, is answered with an `error` frame with \
 code `forbidden` (existence is not revealed); a name that is not a room form with \
-`invalid_message`. Joining a course or lesson room is viewing it (presence).
+`invalid_message`. Joining a {viewed} room is viewing it (presence).
 
 ## Ordering: `seq`
 

@@ -65,10 +65,12 @@ def notifications_mark_read(*, user: Any, notification_ids: Iterable[int]) -> li
     return ids
 
 
-def notifications_unread(*, user: Any, limit: int = UNREAD_IN_SNAPSHOT) -> dict[str, Any]:
-    """The user's newest unread notifications and how many are unread in all."""
+def notifications_unread_newest(*, user: Any, limit: int = UNREAD_IN_SNAPSHOT) -> list[Any]:
+    """The user's newest unread notifications, as payloads."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
-    return {
-        "notifications": [notification_payload(n) for n in unread[:limit]],
-        "unread_count": unread.count(),
-    }
+    return [notification_payload(n) for n in unread[:limit]]
+
+
+def notifications_unread_count(*, user: Any) -> int:
+    """How many of the user's notifications are unread in all."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

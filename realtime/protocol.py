@@ -1,33 +1,26 @@
-"""The client frames of `/ws/events/` as pydantic models, and the parsing of a text frame.
+"""The client frames of `/ws/events/`: realtime's own as pydantic models, and the parsing of a
+text frame into any declared one.
 
-`auth` and `ping` are the AI endpoints' own frames; the rest are the events endpoint's. Frame
+`auth` and `ping` are the socket layer's frames; `subscribe`, `unsubscribe` and `mark_read`
+are realtime's; apps declare the rest (`realtime.registry.client_action_register`). Frame
 parsing follows the AI endpoints exactly (PROTOCOL.md, "Frames").
 """
 
-from typing import Annotated, Any, Literal
+import functools
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Field, StrictInt, TypeAdapter
+from pydantic import Field, StrictInt, TypeAdapter
 
-from learning.models import MAX_NOTE_LENGTH, MAX_POSITION_LENGTH
-from sockets.frames import AuthFrame, ClientFrame, PingFrame
+from realtime import registry
+from sockets.frames import AuthFrame, ClientFrame, PingFrame, parse_client_frame
 
 MAX_ROOM_LENGTH = 64
 MAX_MARK_READ = 100
+SHARED_FRAMES: tuple[type[ClientFrame], ...] = (AuthFrame, PingFrame)
+__all__ = ["ClientFrame", "Id", "MarkReadFrame", "SubscribeFrame", "UnsubscribeFrame"]
 
+# A database id in a frame (the base of apps' frames is `ClientFrame`, re-exported here).
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-
-
-def _position_text(value: Any) -> Any:
-    """A position is a string (an anchor, a timestamp) or an integer (a page, a second)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str):
-        raise ValueError("position must be a string or an integer")
-    return value
-
-
-# Stored and sent back as text.
-Position = Annotated[str, BeforeValidator(_position_text), Field(max_length=MAX_POSITION_LENGTH)]
 
 
 class SubscribeFrame(ClientFrame):
@@ -45,46 +38,24 @@ class MarkReadFrame(ClientFrame):
     notification_ids: list[Id] = Field(min_length=1, max_length=MAX_MARK_READ)
 
 
-class ProgressFrame(ClientFrame):
-    type: Literal["progress"]
-    lesson_id: Id
-    percent: StrictInt = Field(ge=0, le=100)
-    position: Position = ""
+def events_client_models() -> dict[str, type[Any]]:
+    """Frame type -> model of every client frame of `/ws/events/`, shared ones first."""
+    models = [*SHARED_FRAMES, *(action.frame for action in registry.client_actions())]
+    return {registry.frame_type(model): model for model in models}
 
 
-class ConfusionFrame(ClientFrame):
-    type: Literal["confusion"]
-    lesson_id: Id
-    position: Position = ""
-    note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
+def events_frame_types() -> frozenset[str]:
+    return frozenset(events_client_models())
 
 
-class ResolveConfusionFrame(ClientFrame):
-    type: Literal["resolve_confusion"]
-    confusion_id: Id
+def events_parse(raw: dict[str, Any]) -> Any:
+    """Validate a decoded frame into one of the endpoint's frame models."""
+    adapter, types = _parser(registry.version())
+    return parse_client_frame(raw, adapter, types)
 
 
-AnyEventsFrame = Annotated[
-    AuthFrame
-    | PingFrame
-    | SubscribeFrame
-    | UnsubscribeFrame
-    | MarkReadFrame
-    | ProgressFrame
-    | ConfusionFrame
-    | ResolveConfusionFrame,
-    Field(discriminator="type"),
-]
-EVENTS_FRAME_TYPES = frozenset(
-    {
-        "auth",
-        "ping",
-        "subscribe",
-        "unsubscribe",
-        "mark_read",
-        "progress",
-        "confusion",
-        "resolve_confusion",
-    }
-)
-events_frame_adapter: TypeAdapter[Any] = TypeAdapter(AnyEventsFrame)
+@functools.cache
+def _parser(version: int) -> tuple[TypeAdapter[Any], frozenset[str]]:
+    models = tuple(events_client_models().values())
+    union: Any = Annotated[Union[models], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+    return TypeAdapter(union), events_frame_types()

@@ -24,12 +24,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from ops import metrics
-from realtime import sequence
+from realtime import registry, sequence
 from realtime.rooms import Room, parse_room
 
 logger = logging.getLogger(__name__)
 
-EVENTS = frozenset({"analytics", "confusion", "generation", "notification", "presence", "progress"})
 ACTIONS = frozenset({"create", "update", "delete"})
 # The Channels message type; EventsConsumer.room_event handles it.
 MESSAGE_TYPE = "room.event"
@@ -59,8 +58,9 @@ class Event:
 
 def build_event(*, room: str, event: str, action: str, payload: Mapping[str, Any]) -> Event:
     """Check the names and make the payload plain JSON; raise ValueError or TypeError early."""
-    if event not in EVENTS:
-        raise ValueError(f"unknown event {event!r}; expected one of {sorted(EVENTS)}")
+    known = registry.event_names()
+    if event not in known:
+        raise ValueError(f"unknown event {event!r}; expected one of {known}")
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; expected one of {sorted(ACTIONS)}")
     plain = json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder))

@@ -1,26 +1,18 @@
-"""Room names, their Channels groups, and who may join each room (PROTOCOL.md, "Events").
+"""Room names and their Channels groups; who may join comes from the declared room kinds.
 
-| room              | who may join                                           |
-| ----------------- | ------------------------------------------------------ |
-| `user:{id}`       | that user only                                         |
-| `course:{id}`     | the course's owner, staff, and users enrolled in it    |
-| `lesson:{id}`     | the same as the lesson's course                        |
-| `instructor:{id}` | that user only (they hear about the courses they teach) |
-
-A room that does not exist is refused exactly like one the user may not join: existence is not
-revealed.
+A room is `{kind}:{id}` with a kind declared in `realtime.registry` (realtime's own `user:`,
+learning's `course:`, `lesson:` and `instructor:`) and a positive database id. A room that does
+not exist is refused exactly like one the user may not join: existence is not revealed.
 """
 
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from learning.selectors import course_can_view, lesson_get_viewable
+from realtime import registry
 
-ROOM_KINDS = ("user", "course", "lesson", "instructor")
 # Ids are database keys: positive and within a signed 64-bit integer.
-_ROOM_RE = re.compile(r"^(user|course|lesson|instructor):([1-9][0-9]{0,17})$")
-ROOM_SYNTAX = "`user:{id}`, `course:{id}`, `lesson:{id}` or `instructor:{id}`"
+_ROOM_RE = re.compile(r"^([a-z_]{1,32}):([1-9][0-9]{0,17})$")
 
 
 class InvalidRoom(ValueError):
@@ -43,18 +35,25 @@ class Room:
 
     @property
     def has_presence(self) -> bool:
-        """Whether subscribing means "viewing": course and lesson rooms."""
-        return self.kind in ("course", "lesson")
+        """Whether subscribing means "viewing" (declared by the room kind)."""
+        kind = registry.room_kind_get(self.kind)
+        return kind is not None and kind.presence
 
     def __str__(self) -> str:
         return self.name
 
 
+def room_syntax() -> str:
+    """The room forms in words: "`user:{id}`, `course:{id}` or `lesson:{id}`"."""
+    forms = [f"`{kind.name}:{{id}}`" for kind in registry.room_kinds()]
+    return forms[0] if len(forms) == 1 else f"{', '.join(forms[:-1])} or {forms[-1]}"
+
+
 def parse_room(name: Any) -> Room:
     """The room a name stands for; `InvalidRoom` when it is not one of the forms."""
     match = _ROOM_RE.match(name) if isinstance(name, str) else None
-    if match is None:
-        raise InvalidRoom(f"Unknown room; expected {ROOM_SYNTAX}.")
+    if match is None or registry.room_kind_get(match.group(1)) is None:
+        raise InvalidRoom(f"Unknown room; expected {room_syntax()}.")
     return Room(kind=match.group(1), id=int(match.group(2)))
 
 
@@ -62,10 +61,5 @@ def room_may_join(*, user: Any, room: Room) -> bool:
     """Whether the user may subscribe to the room (ORM: call it off the event loop)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if room.kind in ("user", "instructor"):
-        return bool(room.id == user.pk)
-    if room.kind == "course":
-        return course_can_view(user=user, course_id=room.id)
-    if room.kind == "lesson":
-        return lesson_get_viewable(user=user, lesson_id=room.id) is not None
-    return False
+    kind = registry.room_kind_get(room.kind)
+    return kind is not None and bool(kind.may_join(user=user, room_id=room.id))

@@ -1,5 +1,8 @@
 """Presence for realtime rooms, and its heartbeat: a component of the loop's `ProcessRuntime`.
 
+A change of who is in a room is published as `presence` events, then handed to the room kind's
+`on_presence` hook, if it declared one (learning tells instructors a lesson's viewer count).
+
 With Redis, every `PRESENCE_HEARTBEAT_SECONDS` (default 10) the process renews its own
 connections and sweeps every room for connections nobody renewed within three beats (a killed
 process); the users who left are announced with `presence` `delete`. So a viewer held by a
@@ -13,10 +16,11 @@ from collections.abc import Iterable
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from realtime import registry
+from realtime.people import user_names
 from realtime.presence import Changes, LocalPresence, RedisPresence
 from realtime.publish import apublish_event
 from realtime.rooms import parse_room
-from realtime.snapshots import lesson_instructors, user_names
 from sockets.redis import redis_errors
 from sockets.runtime import ProcessRuntime, runtime
 
@@ -65,8 +69,8 @@ class RealtimeRuntime:
     async def announce(
         self, room_name: str, *, joined: Iterable[int] = (), left: Iterable[int] = ()
     ) -> None:
-        """Publish `presence` for the users who left, then for those who joined; on a lesson
-        room, the new viewer count to the course's instructors (`analytics`)."""
+        """Publish `presence` for the users who left, then for those who joined; then the
+        room kind's `on_presence` hook, if any."""
         joined, left = list(joined), list(left)
         if not joined and not left:
             return
@@ -80,18 +84,9 @@ class RealtimeRuntime:
                     payload={"user_id": user_id, "display_name": names.get(user_id, "")},
                 )
         room = parse_room(room_name)
-        if room.kind == "lesson":
-            found = await database_sync_to_async(lesson_instructors)(room.id)
-            if found is None:
-                return
-            course_id, instructors = found
-            viewers = (await self.presence.counts([room_name]))[room_name]
-            payload = {"lesson_id": room.id, "course_id": course_id, "viewers": viewers}
-            for user_id in instructors:
-                target = f"instructor:{user_id}"
-                await apublish_event(
-                    room=target, event="analytics", action="update", payload=payload
-                )
+        kind = registry.room_kind_get(room.kind)
+        if kind is not None and kind.on_presence is not None:
+            await kind.on_presence(room=room, presence=self.presence)
 
     async def aclose(self) -> None:
         """Nothing of its own to close: the runtime stops the heartbeat and closes Redis."""

@@ -1,24 +1,23 @@
 """The server frames of `/ws/events/` as pydantic models, for the AsyncAPI document and tests.
 
-`auth_success`, `auth_error`, `error` and `pong` are the AI endpoints' (`ai_chat.server_frames`).
-The consumer builds plain dicts; tests validate what it really sends against these models,
-which forbid unknown fields.
+`auth_success`, `auth_error`, `error` and `pong` are the socket layer's. `subscribed`, `event`
+and `ack` are derived from the registry (`realtime.registry`): the snapshot of each room kind,
+the event names, and the fields each client action's `ack` carries. The consumer builds plain
+dicts; tests validate what it really sends against these models, which forbid unknown fields.
 """
 
+import functools
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Union, cast
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, Field, create_model
 
-from sockets.server_frames import ServerFrame
+from realtime import registry
+from sockets.server_frames import Part, ServerFrame
 
-EventName = Literal["analytics", "confusion", "generation", "notification", "presence", "progress"]
 ActionName = Literal["create", "update", "delete"]
 Seq = int
-
-
-class Part(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+TIMESTAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 
 
 class NotificationItem(Part):
@@ -30,34 +29,9 @@ class NotificationItem(Part):
     read_at: datetime | None
 
 
-class ProgressItem(Part):
-    learner_id: int
-    lesson_id: int
-    course_id: int
-    percent: int = Field(ge=0, le=100, description="The furthest reached.")
-    position: str = Field(description="The latest position, as text.")
-    completed_at: datetime | None
-    updated_at: datetime
-    learner_name: str | None = Field(default=None, description="In instructor rooms only.")
-
-
-class ConfusionItem(Part):
-    id: int
-    learner_id: int
-    learner_name: str
-    lesson_id: int
-    course_id: int
-    position: str
-    note: str
-    created_at: datetime
-    resolved_by: int | None
-    resolved_at: datetime | None
-
-
-class GenerationItem(Part):
-    conversation_id: str
-    message_id: str
-    kind: str
+class NotificationsRead(Part):
+    notification_ids: list[int]
+    read_at: datetime
 
 
 class PresenceItem(Part):
@@ -65,114 +39,92 @@ class PresenceItem(Part):
     display_name: str
 
 
-class LessonState(Part):
-    lesson_id: int
-    course_id: int
-    title: str
-    generation_status: Literal["pending", "generating", "completed", "failed"]
-
-
-class LessonCounts(Part):
-    """Per-lesson analytics; an `analytics` event carries only the counts that changed."""
-
-    lesson_id: int
-    course_id: int
-    viewers: int | None = None
-    completions: int | None = None
-    open_confusions: int | None = None
-
-
-class NotificationsRead(Part):
-    notification_ids: list[int]
-    read_at: datetime
-
-
-class LessonGeneration(Part):
-    lesson_id: int
-    course_id: int
-    generation_status: Literal["pending", "generating", "completed", "failed"]
-    generation_error: str
-
-
-class UserSnapshot(Part):
-    notifications: list[NotificationItem] = Field(description="The newest 50 unread.")
-    unread_count: int
-    generations: list[GenerationItem] = Field(description="The user's running generations.")
-    progress: list[ProgressItem] = Field(description="Own progress, 50 latest updated.")
-    confusions: list[ConfusionItem] = Field(description="Own confusions, 50 newest.")
-
-
-class CourseSnapshot(Part):
-    presence: list[PresenceItem]
-    lessons: list[LessonState]
-
-
-class LessonSnapshot(Part):
-    presence: list[PresenceItem]
-    lesson: LessonState | None
-
-
-class InstructorSnapshot(Part):
-    confusions: list[ConfusionItem] = Field(description="Open ones of taught courses, 100 newest.")
-    analytics: list[LessonCounts]
-
-
-class SubscribedFrame(ServerFrame):
-    """Answers `subscribe` (also a re-sync): the room's state now and its latest `seq`."""
-
-    type: Literal["subscribed"]
-    room: str
-    snapshot: UserSnapshot | CourseSnapshot | LessonSnapshot | InstructorSnapshot
-    seq: Seq = Field(description="Events after this one carry seq + 1, seq + 2, ...")
-
-
 class UnsubscribedFrame(ServerFrame):
     type: Literal["unsubscribed"]
     room: str
 
 
-class EventFrame(ServerFrame):
-    """An event of a subscribed room. A `seq` more than one above the last seen means events
-    were missed: subscribe again. A `seq` not above it is already in the snapshot: ignore it."""
-
-    type: Literal["event"]
-    room: str
-    event: EventName
-    action: ActionName
-    payload: dict[str, Any]
-    timestamp: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-    seq: Seq
+def events_server_frames() -> dict[str, type[ServerFrame]]:
+    """Frame type -> model of every server frame of `/ws/events/` but the shared ones."""
+    return _server_frames(registry.version())
 
 
-class AckFrame(ServerFrame):
-    """Answers `mark_read`, `progress`, `confusion` and `resolve_confusion`."""
-
-    type: Literal["ack"]
-    of: Literal["mark_read", "progress", "confusion", "resolve_confusion"]
-    notification_ids: list[int] | None = Field(default=None, description="mark_read: marked.")
-    progress: ProgressItem | None = None
-    confusion: ConfusionItem | None = None
+def snapshot_models() -> dict[str, type[BaseModel]]:
+    """Room kind -> the model of its snapshot."""
+    return _snapshot_models(registry.version())
 
 
-# The payload of each (event, action) the server publishes; `generation` events to `user:{id}`
-# carry the generation runner's own payload and are not listed.
-EVENT_PAYLOADS: dict[tuple[str, str], type[Part]] = {
-    ("notification", "create"): NotificationItem,
-    ("notification", "update"): NotificationsRead,
-    ("progress", "update"): ProgressItem,
-    ("confusion", "create"): ConfusionItem,
-    ("confusion", "update"): ConfusionItem,
-    ("presence", "create"): PresenceItem,
-    ("presence", "delete"): PresenceItem,
-    ("analytics", "update"): LessonCounts,
-}
+def event_frame_model() -> type[ServerFrame]:
+    return events_server_frames()["event"]
 
-EVENTS_SERVER_FRAMES: dict[str, type[ServerFrame]] = {
-    "subscribed": SubscribedFrame,
-    "unsubscribed": UnsubscribedFrame,
-    "event": EventFrame,
-    "ack": AckFrame,
-}
-events_server_frame_adapter: TypeAdapter[Any] = TypeAdapter(
-    SubscribedFrame | UnsubscribedFrame | EventFrame | AckFrame
-)
+
+@functools.cache
+def _server_frames(version: int) -> dict[str, type[ServerFrame]]:
+    return {
+        "subscribed": _subscribed_frame(),
+        "unsubscribed": UnsubscribedFrame,
+        "event": _event_frame(),
+        "ack": _ack_frame(),
+    }
+
+
+@functools.cache
+def _snapshot_models(version: int) -> dict[str, type[BaseModel]]:
+    models: dict[str, type[BaseModel]] = {}
+    for kind in registry.room_kinds():
+        fields: dict[str, Any] = {}
+        if kind.presence:
+            fields["presence"] = (list[PresenceItem], ...)
+        for part in kind.parts:
+            fields[part.key] = (part.annotation, Field(description=part.description))
+        name = "".join(p.capitalize() for p in kind.name.split("_"))
+        models[kind.name] = create_model(f"{name}Snapshot", __base__=Part, **fields)
+    return models
+
+
+def _subscribed_frame() -> type[ServerFrame]:
+    snapshots = tuple(snapshot_models().values())
+    return create_model(
+        "SubscribedFrame",
+        __base__=ServerFrame,
+        __doc__="Answers `subscribe` (also a re-sync): the room's state now and its latest `seq`.",
+        type=(cast(Any, Literal["subscribed"]), ...),
+        room=(str, ...),
+        snapshot=(cast(Any, Union[snapshots]), ...),  # noqa: UP007
+        seq=(Seq, Field(description="Events after this one carry seq + 1, seq + 2, ...")),
+    )
+
+
+def _event_frame() -> type[ServerFrame]:
+    return create_model(
+        "EventFrame",
+        __base__=ServerFrame,
+        __doc__="An event of a subscribed room. A `seq` more than one above the last seen "
+        "means events\nwere missed: subscribe again. A `seq` not above it is already in the "
+        "snapshot: ignore it.",
+        type=(cast(Any, Literal["event"]), ...),
+        room=(str, ...),
+        event=(cast(Any, Literal[tuple(registry.event_names())]), ...),
+        action=(ActionName, ...),
+        payload=(dict[str, Any], ...),
+        timestamp=(str, Field(pattern=TIMESTAMP)),
+        seq=(Seq, ...),
+    )
+
+
+def _ack_frame() -> type[ServerFrame]:
+    actions = [a for a in registry.client_actions() if a.reply == "ack"]
+    names = [f"`{a.type}`" for a in actions]
+    listed = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
+    fields: dict[str, Any] = {}
+    for action in actions:
+        for name, spec in action.ack.items():
+            fields.setdefault(name, spec)
+    return create_model(
+        "AckFrame",
+        __base__=ServerFrame,
+        __doc__=f"Answers {listed}.",
+        type=(cast(Any, Literal["ack"]), ...),
+        of=(cast(Any, Literal[tuple(a.type for a in actions)]), ...),
+        **fields,
+    )

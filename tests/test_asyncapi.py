@@ -35,8 +35,9 @@ from ai_chat.services.runtime import generation_service
 from ai_chat.stores.frames import replay_frames
 from config.asgi import application
 from realtime import asyncapi as events_api
+from realtime import registry
 from realtime import server_frames as events_frames
-from realtime.protocol import EVENTS_FRAME_TYPES, AnyEventsFrame
+from realtime.protocol import events_client_models, events_frame_types
 from sockets import errors
 from sockets.codes import CloseCode
 from tests.consumers.conftest import shutdown_runtime
@@ -151,21 +152,24 @@ def test_each_channel_carries_its_kind_context_and_result(document):
 
 
 def test_every_events_client_frame_is_a_message_of_the_events_channel(document):
-    union = get_args(get_args(AnyEventsFrame)[0])
-    assert set(events_api.EVENTS_CLIENT_MODELS.values()) == set(union)
-    assert set(events_api.EVENTS_CLIENT_MODELS) == EVENTS_FRAME_TYPES
-    assert EVENTS_FRAME_TYPES == {
-        "auth",
-        "ping",
-        "subscribe",
-        "unsubscribe",
-        "mark_read",
-        "progress",
-        "confusion",
-        "resolve_confusion",
-    }
+    models = events_client_models()
+    assert (
+        set(models)
+        == events_frame_types()
+        == {
+            "auth",
+            "ping",
+            "subscribe",
+            "unsubscribe",
+            "mark_read",
+            "progress",
+            "confusion",
+            "resolve_confusion",
+        }
+    )
+    assert [a.frame for a in registry.client_actions()] == list(models.values())[2:]
     channel = document["channels"]["events"]
-    for frame_type, model in events_api.EVENTS_CLIENT_MODELS.items():
+    for frame_type, model in models.items():
         message = _resolve(document, channel["messages"][f"client.{frame_type}"]["$ref"])
         assert message["name"] == frame_type
         assert message["payload"] == {"$ref": f"#/components/schemas/{model.__name__}"}
@@ -176,19 +180,11 @@ def test_every_events_client_frame_is_a_message_of_the_events_channel(document):
 
 
 def test_every_realtime_server_frame_is_a_message_of_the_events_channel(document):
-    defined = {
-        m
-        for m in vars(events_frames).values()
-        if isinstance(m, type)
-        and issubclass(m, server_frames.ServerFrame)
-        and m.__module__ == events_frames.__name__
-    }
-    assert defined == set(events_frames.EVENTS_SERVER_FRAMES.values())
+    own = events_frames.events_server_frames()
+    assert set(own) == {"subscribed", "unsubscribed", "event", "ack"}
     channel = document["channels"]["events"]
     shared = {"auth_success", "auth_error", "error", "pong"}
-    frames = {**events_frames.EVENTS_SERVER_FRAMES}
-    frames |= {name: server_frames.SERVER_FRAMES[name] for name in shared}
-    assert set(events_frames.EVENTS_SERVER_FRAMES) == {"subscribed", "unsubscribed", "event", "ack"}
+    frames = {**own, **{name: server_frames.SERVER_FRAMES[name] for name in shared}}
     for frame_type, model in frames.items():
         message = _resolve(document, channel["messages"][f"server.{frame_type}"]["$ref"])
         assert message["name"] == frame_type
@@ -196,20 +192,39 @@ def test_every_realtime_server_frame_is_a_message_of_the_events_channel(document
     # The AI endpoints' other frames are not the events endpoint's.
     servers = {k.split(".")[1] for k in channel["messages"] if k.startswith("server.")}
     assert servers == set(frames)
-    # Each known (event, action) is an `event` message whose payload is its model.
+    # Each declared (event, action) is an `event` message whose payload is its model.
     schemas = document["components"]["schemas"]
-    for (event, action), payload in events_frames.EVENT_PAYLOADS.items():
-        message = _resolve(document, channel["messages"][f"server.event.{event}.{action}"]["$ref"])
+    for kind in registry.event_kinds():
+        key = f"server.event.{kind.event}.{kind.action}"
+        message = _resolve(document, channel["messages"][key]["$ref"])
         assert message["name"] == "event"
         schema = _resolve(document, message["payload"]["$ref"])
-        assert schema["properties"]["event"]["const"] == event
-        assert schema["properties"]["action"]["const"] == action
+        assert schema["properties"]["event"]["const"] == kind.event
+        assert schema["properties"]["action"]["const"] == kind.action
         assert schema["properties"]["payload"] == {
-            "$ref": f"#/components/schemas/{payload.__name__}"
+            "$ref": f"#/components/schemas/{kind.payload.__name__}"
         }
-        assert payload.__name__ in schemas
+        assert kind.payload.__name__ in schemas
     for part in ("UserSnapshot", "CourseSnapshot", "LessonSnapshot", "InstructorSnapshot"):
         assert part in schemas
+
+
+def test_the_acknowledged_actions_and_snapshots_are_the_declared_ones(document):
+    """`ack`'s `of` lists every action answered `ack`; each room kind has its snapshot."""
+    schemas = document["components"]["schemas"]
+    acked = [a.type for a in registry.client_actions() if a.reply == "ack"]
+    assert schemas["AckFrame"]["properties"]["of"]["enum"] == acked
+    assert acked == ["mark_read", "progress", "confusion", "resolve_confusion"]
+    snapshot = schemas["SubscribedFrame"]["properties"]["snapshot"]["anyOf"]
+    names = [model.__name__ for model in events_frames.snapshot_models().values()]
+    assert [ref["$ref"].rsplit("/", 1)[1] for ref in snapshot] == names
+    assert list(schemas["UserSnapshot"]["required"]) == [
+        "notifications",
+        "unread_count",
+        "generations",
+        "progress",
+        "confusions",
+    ]
 
 
 def test_events_channel_describes_rooms_seq_and_forbidden(document):

@@ -15,7 +15,9 @@ from channels.testing import WebsocketCommunicator
 from ai_chat.server_frames import SERVER_FRAMES
 from config.asgi import application
 from learning.models import Enrollment
-from realtime.server_frames import EVENT_PAYLOADS, EVENTS_SERVER_FRAMES
+from realtime.registry import event_kind_get
+from realtime.rooms import parse_room
+from realtime.server_frames import events_server_frames
 from sockets.runtime import shutdown_runtime
 from tests.consumers.conftest import ORIGIN, Client
 from tests.fakes.firebase import firebase, firebase_server  # noqa: F401
@@ -75,11 +77,14 @@ class EventsClient(Client):
 
 
 def check_frame(frame: dict[str, Any]) -> None:
-    model = EVENTS_SERVER_FRAMES.get(frame["type"]) or SERVER_FRAMES[frame["type"]]
+    model = events_server_frames().get(frame["type"]) or SERVER_FRAMES[frame["type"]]
     model.model_validate(frame)
-    payload_model = EVENT_PAYLOADS.get((frame.get("event"), frame.get("action")))
-    if frame["type"] == "event" and payload_model is not None:
-        payload_model.model_validate(frame["payload"])
+    if frame["type"] != "event":
+        return
+    room_kind = parse_room(frame["room"]).kind
+    declared = event_kind_get(event=frame["event"], action=frame["action"], room_kind=room_kind)
+    if declared is not None:
+        declared.payload.model_validate(frame["payload"])
 
 
 async def open_events(user: Any = None, *, expect_auth: bool = True) -> EventsClient:

@@ -118,7 +118,7 @@ async def test_rooms_have_their_own_sequences(events, user, course):
     user_seq = (await client.subscribe(f"user:{user.pk}"))["seq"]
     await client.subscribe(f"course:{course.pk}")
     await apublish_event(
-        room=f"course:{course.pk}", event="generation", action="update", payload={}
+        room=f"course:{course.pk}", event="generation", action="create", payload={}
     )
     await client.event()
     assert (await client.subscribe(f"user:{user.pk}"))["seq"] == user_seq

@@ -1,0 +1,80 @@
+"""The client frames learning adds to `/ws/events/`: `progress`, `confusion` and
+`resolve_confusion`, each served by a learning service and answered `ack`.
+
+They run in a worker thread with the signed-in user; a lesson the user may not view is
+`not_found`, and the services' own refusals map to the wire in realtime's consumer.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, StrictInt
+
+from learning.models import MAX_NOTE_LENGTH, MAX_POSITION_LENGTH
+from learning.payloads import confusion_payload, progress_payload
+from learning.selectors import lesson_get_viewable
+from learning.services import confusion_create, confusion_resolve, progress_record
+from lessons.models import Lesson
+from realtime.protocol import ClientFrame, Id
+
+
+def _position_text(value: Any) -> Any:
+    """A position is a string (an anchor, a timestamp) or an integer (a page, a second)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError("position must be a string or an integer")
+    return value
+
+
+# Stored and sent back as text.
+Position = Annotated[str, BeforeValidator(_position_text), Field(max_length=MAX_POSITION_LENGTH)]
+
+
+class ProgressFrame(ClientFrame):
+    type: Literal["progress"]
+    lesson_id: Id
+    percent: StrictInt = Field(ge=0, le=100)
+    position: Position = ""
+
+
+class ConfusionFrame(ClientFrame):
+    type: Literal["confusion"]
+    lesson_id: Id
+    position: Position = ""
+    note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
+
+
+class ResolveConfusionFrame(ClientFrame):
+    type: Literal["resolve_confusion"]
+    confusion_id: Id
+
+
+def _viewable_lesson(*, user: Any, lesson_id: int) -> Lesson:
+    lesson = lesson_get_viewable(user=user, lesson_id=lesson_id)
+    if lesson is None:
+        raise Lesson.DoesNotExist("No such lesson.")
+    return lesson
+
+
+def progress_act(*, user: Any, frame: ProgressFrame) -> dict[str, Any]:
+    """Record the user's progress in a lesson they may view."""
+    lesson = _viewable_lesson(user=user, lesson_id=frame.lesson_id)
+    progress = progress_record(
+        learner=user, lesson=lesson, percent=frame.percent, position=frame.position
+    )
+    return {"progress": progress_payload(progress)}
+
+
+def confusion_act(*, user: Any, frame: ConfusionFrame) -> dict[str, Any]:
+    """Flag a confusing point of a lesson the user may view."""
+    lesson = _viewable_lesson(user=user, lesson_id=frame.lesson_id)
+    confusion = confusion_create(
+        learner=user, lesson=lesson, position=frame.position, note=frame.note
+    )
+    return {"confusion": confusion_payload(confusion)}
+
+
+def resolve_confusion_act(*, user: Any, frame: ResolveConfusionFrame) -> dict[str, Any]:
+    """Resolve a confusion of a course the user teaches."""
+    confusion = confusion_resolve(user=user, confusion_id=frame.confusion_id)
+    return {"confusion": confusion_payload(confusion)}
