@@ -85,19 +85,19 @@ def lesson_revision_create(*, lesson: Lesson, reason: str) -> LessonRevision:
 @transaction.atomic
 def lesson_generation_claim(
     *, lesson_id: int, statuses: Iterable[str], job_id: JobId = None
-) -> bool:
+) -> GenerationChange | None:
     """Move a lesson in one of `statuses` to `generating` with one conditional UPDATE.
 
-    False when the lesson was not in one of them: another click, tab or worker claimed it.
+    None when the lesson was not in one of them: another click, tab or worker claimed it.
+    Otherwise the change that will be sent at the commit (set its `job_id` once the job
+    exists).
     """
     claimed = Lesson.objects.filter(pk=lesson_id, generation_status__in=list(statuses)).update(
         generation_status=Lesson.GenerationStatus.GENERATING,
         generation_error="",
         updated_at=timezone.now(),
     )
-    if claimed:
-        _generation_changed_by_id(lesson_id, job_id)
-    return bool(claimed)
+    return _generation_changed_by_id(lesson_id, job_id) if claimed else None
 
 
 @transaction.atomic
@@ -119,7 +119,7 @@ def lesson_generation_release(
     return bool(released)
 
 
-def _generation_changed(lesson: Lesson, job_id: JobId) -> None:
+def _generation_changed(lesson: Lesson, job_id: JobId) -> GenerationChange:
     """Send `lesson_generation_changed` with the lesson as it is now, once this commits."""
     change = GenerationChange(
         lesson_id=lesson.pk,
@@ -131,11 +131,12 @@ def _generation_changed(lesson: Lesson, job_id: JobId) -> None:
     )
     send = partial(lesson_generation_changed.send, sender=Lesson, change=change)
     transaction.on_commit(send, robust=True)
+    return change
 
 
-def _generation_changed_by_id(lesson_id: int, job_id: JobId) -> None:
+def _generation_changed_by_id(lesson_id: int, job_id: JobId) -> GenerationChange:
     """The same, for a transition made by a conditional UPDATE (read back in its transaction)."""
     lesson = Lesson.objects.only(
         "module_id", "course_id", "generation_status", "generation_error"
     ).get(pk=lesson_id)
-    _generation_changed(lesson, job_id)
+    return _generation_changed(lesson, job_id)

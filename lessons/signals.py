@@ -9,9 +9,13 @@ from dataclasses import dataclass
 from django.dispatch import Signal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class GenerationChange:
-    """A lesson's generation status as a transition left it (the values at that moment)."""
+    """A lesson's generation status as a transition left it (the values at that moment).
+
+    Until the commit sends it, the transition's caller may still name the job behind it
+    (`job_id`): a claim happens before its job row exists.
+    """
 
     lesson_id: int
     module_id: int | None

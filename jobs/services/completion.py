@@ -36,7 +36,7 @@ def job_succeed(*, lease: Lease, outcome: GenerationOutcome) -> bool:
         return False
     job = LessonJob.objects.select_related("user").get(pk=lease.job_id)
     lesson = Lesson.objects.select_for_update().get(pk=job.lesson_id)
-    lesson_apply_content(lesson=lesson, content=outcome.data or {})
+    lesson_apply_content(lesson=lesson, content=outcome.data or {}, job_id=job.pk)
     _record_provenance(job=job, lesson=lesson, message_id=outcome.message_id)
     lesson_generation_announce(lesson_id=lesson.pk, job_id=job.pk, user_id=job.user_id)
     lesson_generation_notify(lesson_id=lesson.pk, job_id=job.pk, user=job.user)

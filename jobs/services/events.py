@@ -22,13 +22,16 @@ def lesson_generation_payload(*, lesson: Lesson, job_id: int | None) -> dict[str
 
 
 def lesson_generation_announce(*, lesson_id: int, job_id: int | None, user_id: int) -> None:
-    """Publish the lesson's status (after commit) to its lesson and course rooms and the asker."""
+    """Publish the lesson's status (after commit) to the asker's `user:{id}` room.
+
+    Its lesson and course rooms hear every transition from `lessons` itself (the signal
+    `lesson_generation_changed`, published by `learning.lesson_events`).
+    """
     lesson = Lesson.objects.filter(pk=lesson_id).first()
     if lesson is None:
         return
     payload = lesson_generation_payload(lesson=lesson, job_id=job_id)
-    for room in (f"lesson:{lesson.pk}", f"course:{lesson.course_id}", f"user:{user_id}"):
-        publish_event(room=room, event="generation", action="update", payload=payload)
+    publish_event(room=f"user:{user_id}", event="generation", action="update", payload=payload)
 
 
 def lesson_generation_notify(*, lesson_id: int, job_id: int, user: Any) -> None:

@@ -114,7 +114,7 @@ def job_fail(*, lease: Lease | None, job_id: int, code: str, message: str) -> bo
         return False
     job = LessonJob.objects.select_related("user").get(pk=job_id)
     lesson_generation_release(
-        lesson_id=job.lesson_id, status=Lesson.GenerationStatus.FAILED, error=message
+        lesson_id=job.lesson_id, status=Lesson.GenerationStatus.FAILED, error=message, job_id=job.pk
     )
     lesson_generation_announce(lesson_id=job.lesson_id, job_id=job.pk, user_id=job.user_id)
     lesson_generation_notify(lesson_id=job.lesson_id, job_id=job.pk, user=job.user)
@@ -138,6 +138,6 @@ def job_cancel(*, job: LessonJob) -> bool:
     )
     if not ended:
         return False
-    lesson_generation_release(lesson_id=job.lesson_id, status=job.previous_status)
+    lesson_generation_release(lesson_id=job.lesson_id, status=job.previous_status, job_id=job.pk)
     lesson_generation_announce(lesson_id=job.lesson_id, job_id=job.pk, user_id=job.user_id)
     return True

@@ -134,7 +134,8 @@ def _claim_and_create(
     *, user: User, lesson: Lesson, force: bool, statuses: list[str]
 ) -> LessonJob | None:
     previous = lesson.generation_status
-    if not lesson_generation_claim(lesson_id=lesson.pk, statuses=statuses):
+    claimed = lesson_generation_claim(lesson_id=lesson.pk, statuses=statuses)
+    if claimed is None:
         return None
     job = LessonJob.objects.create(
         user=user,
@@ -144,6 +145,7 @@ def _claim_and_create(
         idempotency_key=lesson_idempotency_key(lesson=lesson),
         prompt_version=get_kind("lesson").prompt_version,
     )
+    claimed.job_id = job.pk  # the `generating` event names its job
     job_enqueue(job=job)
     lesson_generation_announce(lesson_id=lesson.pk, job_id=job.pk, user_id=user.pk)
     return job

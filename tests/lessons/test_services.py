@@ -5,7 +5,12 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from lessons.models import Lesson
-from lessons.services import lesson_apply_content, lesson_set_generation_status
+from lessons.services import (
+    lesson_apply_content,
+    lesson_generation_claim,
+    lesson_generation_release,
+    lesson_set_generation_status,
+)
 from lessons.signals import GenerationChange, lesson_generation_changed
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +102,32 @@ def test_nothing_is_sent_before_the_commit_or_after_a_rollback(lesson, changes):
             assert list(changes) == []
             raise RuntimeError("rolled back")
     assert list(changes) == []
+
+
+def test_a_claim_sends_generating_with_the_job_named_after_it(lesson, changes):
+    """A claim is a transition; its caller names the job it then creates, before the commit."""
+    with changes():
+        claimed = lesson_generation_claim(lesson_id=lesson.pk, statuses=["pending"])
+        assert claimed is not None
+        claimed.job_id = 42
+    [change] = changes
+    assert (change.generation_status, change.job_id) == ("generating", 42)
+
+
+def test_a_claim_or_release_that_changes_nothing_sends_nothing(lesson, changes):
+    """A lesson not in the claimed statuses, or not generating, is left alone and untold."""
+    with changes():
+        assert lesson_generation_claim(lesson_id=lesson.pk, statuses=["failed"]) is None
+        assert not lesson_generation_release(lesson_id=lesson.pk, status="failed")
+    assert list(changes) == []
+
+
+def test_a_release_sends_the_status_it_moved_to(lesson, changes):
+    """A failed or cancelled job's release is a transition with its error and job."""
+    with changes():
+        lesson_generation_claim(lesson_id=lesson.pk, statuses=["pending"])
+        lesson_generation_release(lesson_id=lesson.pk, status="failed", error="No.", job_id=9)
+    assert [(c.generation_status, c.generation_error, c.job_id) for c in changes] == [
+        ("generating", "", None),
+        ("failed", "No.", 9),
+    ]
