@@ -31,7 +31,8 @@ ENDPOINTS = frozenset({"course", "lesson", "quiz", "assignment", "chat", "events
 KINDS = frozenset({"course", "lesson", "quiz", "assignment", "chat"})
 OUTCOMES = frozenset({"completed", "failed", "cancelled"})
 DIRECTIONS = ("input", "output")
-EVENTS = frozenset({"analytics", "confusion", "progress", "notification", "presence", "generation"})
+# The realtime event names: registered where they are declared (`realtime.registry`).
+EVENTS: set[str] = set()
 # The codes of `error` and `auth_error` frames: registered by the code that defines them
 # (`sockets.errors`), so a new error code is labelled as itself, never restated here.
 ERROR_CODES: set[str] = set()
@@ -117,6 +118,15 @@ def register_error_codes(*codes: str) -> None:
         if code not in ERROR_CODES:
             ERROR_CODES.add(code)
             ERROR_FRAMES.labels(code)
+
+
+def register_events(*names: str) -> None:
+    """Label published and delivered realtime events with these names (series created at 0)."""
+    for name in names:
+        if name not in EVENTS:
+            EVENTS.add(name)
+            EVENTS_PUBLISHED.labels(name)
+            EVENTS_DELIVERED.labels(name)
 
 
 def _bounded(value: Any, known: frozenset[str] | set[str]) -> str:

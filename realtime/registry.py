@@ -13,6 +13,8 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
+from ops import metrics
+
 # (*, user, room_id) -> value: a snapshot part, or whether the user may join (ORM, in a thread).
 RoomReader = Callable[..., Any]
 # (value, presence) -> value: a part's completion with live presence data, on the event loop.
@@ -133,6 +135,7 @@ def event_name_register(name: str) -> None:
     """Declare an event name whose payloads are the publisher's own (no model)."""
     if name not in _event_names:
         _event_names.append(name)
+        metrics.register_events(name)
         _version[0] += 1
 
 
