@@ -81,8 +81,9 @@ class GenerationService:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                # Not on the shared database thread: a queue of ORM work must not delay it.
-                await database_sync_to_async(workers.heartbeat, thread_sensitive=False)()
+                # On the process's database thread like every write: SQLite allows one writer,
+                # and a beat delayed by queued ORM work has three beats of slack.
+                await database_sync_to_async(workers.heartbeat)()
                 if loop.time() >= sweep_due:
                     await database_sync_to_async(workers.sweep_interrupted)()
                     sweep_due = loop.time() + workers.HEARTBEAT_TTL
