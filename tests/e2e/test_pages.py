@@ -66,13 +66,11 @@ print(course.pk, written.pk, loops.pk, failing.pk)
 PUBLISH = """
 from lessons.models import Lesson
 from lessons.services import lesson_apply_content, lesson_set_generation_status
-from realtime.generation import lesson_status_event
 lesson = Lesson.objects.get(pk={lesson_id})
 if "{status}" == "completed":
     lesson_apply_content(lesson=lesson, content={{"content": "# Loops\\n\\nDo it **again**."}})
 else:
     lesson_set_generation_status(lesson=lesson, status="{status}", error="{error}")
-lesson_status_event(lesson)
 """
 
 
@@ -104,7 +102,7 @@ def live(tmp_path_factory):
 
 
 def publish(live: LiveServer, lesson_id: int, status: str, error: str = "") -> None:
-    """Move a lesson and publish its `generation` event from another process."""
+    """Move a lesson from another process: lessons' services publish its `generation` event."""
     live.shell(PUBLISH.format(lesson_id=lesson_id, status=status, error=error))
 
 
