@@ -16,6 +16,7 @@ from ai_chat.admin_display import (
     MESSAGE_FIELDS,
     MESSAGE_READONLY_FIELDS,
     MessageDetailsMixin,
+    conversation_target_link,
     generated_object_link,
     messages_with_details,
     pretty_json,
@@ -112,7 +113,7 @@ class AIConversationAdmin(admin.ModelAdmin):
     inlines = (AIMessageInline,)
     fieldsets = (
         (None, {"fields": ("id", "user", "kind", "title", "status", "flagged_for_review")}),
-        ("Context", {"fields": ("pretty_context", "course", "lesson", "assignment")}),
+        ("Context", {"fields": ("pretty_context", "target_link")}),
         ("Usage", {"fields": ("input_tokens", "output_tokens", "created_at", "updated_at")}),
     )
     readonly_fields = (
@@ -121,9 +122,7 @@ class AIConversationAdmin(admin.ModelAdmin):
         "kind",
         "title",
         "pretty_context",
-        "course",
-        "lesson",
-        "assignment",
+        "target_link",
         "input_tokens",
         "output_tokens",
         "created_at",
@@ -153,7 +152,7 @@ class AIConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="title", ordering="title")
     def display_title(self, obj: AIConversation) -> str:
-        return obj.title or f"({obj.get_kind_display()}, untitled)"
+        return obj.title or f"({obj.kind}, untitled)"
 
     @admin.display(description="user", ordering="user__email")
     def user_email(self, obj: AIConversation) -> str:
@@ -174,6 +173,10 @@ class AIConversationAdmin(admin.ModelAdmin):
     @admin.display(description="context")
     def pretty_context(self, obj: AIConversation) -> str:
         return pretty_json(obj.context)
+
+    @admin.display(description="about")
+    def target_link(self, obj: AIConversation) -> str:
+        return conversation_target_link(obj)
 
     @admin.action(description="Export selected as JSON", permissions=["view"])
     def export_as_json(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:

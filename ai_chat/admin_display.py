@@ -4,12 +4,13 @@ import json
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
-from ai_chat.models import AIFeedback, AIGeneratedObject, AIMessage
+from ai_chat.models import AIConversation, AIFeedback, AIGeneratedObject, AIMessage
 
 
 def pretty_json(value: Any) -> str:
@@ -22,18 +23,30 @@ def pretty_json(value: Any) -> str:
 
 def generated_object_link(generated: AIGeneratedObject) -> str:
     """A link to the admin page of the row `generated` records (its `target` prefetched)."""
-    label = f"{generated.get_object_type_display()} #{generated.object_id}"
-    if generated.target is None:
+    label = f"{generated.object_type.replace('_', ' ').title()} #{generated.object_id}"
+    return row_link(generated.content_type, generated.object_id, generated.target, label)
+
+
+def conversation_target_link(conversation: AIConversation) -> str:
+    """A link to the admin page of the row a conversation is about; "-" when about none."""
+    if conversation.target_type_id is None or conversation.target_id is None:
+        return "-"
+    # The content type cache answers without a query.
+    content_type = ContentType.objects.get_for_id(conversation.target_type_id)
+    label = f"{content_type.name.capitalize()} #{conversation.target_id}"
+    return row_link(content_type, conversation.target_id, conversation.target, label)
+
+
+def row_link(content_type: ContentType, object_id: int, row: Any, label: str) -> str:
+    """`label: row` linked to the row's admin page; "(deleted)" when the row is gone."""
+    if row is None:
         return format_html("{} (deleted)", label)
-    content_type = generated.content_type
     try:
-        url = reverse(
-            f"admin:{content_type.app_label}_{content_type.model}_change",
-            args=[generated.object_id],
-        )
+        name = f"admin:{content_type.app_label}_{content_type.model}_change"
+        url = reverse(name, args=[object_id])
     except NoReverseMatch:
-        return format_html("{}: {}", label, generated.target)
-    return format_html('<a href="{}">{}: {}</a>', url, label, generated.target)
+        return format_html("{}: {}", label, row)
+    return format_html('<a href="{}">{}: {}</a>', url, label, row)
 
 
 def generated_objects_prefetch() -> Prefetch:

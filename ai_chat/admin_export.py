@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
@@ -51,15 +52,22 @@ def _conversation(conversation: AIConversation) -> dict[str, Any]:
         "status": conversation.status,
         "flagged_for_review": conversation.flagged_for_review,
         "context": conversation.context,
-        "course_id": conversation.course_id,
-        "lesson_id": conversation.lesson_id,
-        "assignment_id": conversation.assignment_id,
+        "target": _target(conversation),
         "input_tokens": conversation.input_tokens,
         "output_tokens": conversation.output_tokens,
         "created_at": conversation.created_at,
         "updated_at": conversation.updated_at,
         "messages": [_message(message) for message in conversation.messages.all()],
     }
+
+
+def _target(conversation: AIConversation) -> dict[str, Any] | None:
+    """What the conversation is about, as `{"type": "lessons.lesson", "id": 3}`, or None."""
+    if conversation.target_type_id is None or conversation.target_id is None:
+        return None
+    # The content type cache answers without a query.
+    content_type = ContentType.objects.get_for_id(conversation.target_type_id)
+    return {"type": f"{content_type.app_label}.{content_type.model}", "id": conversation.target_id}
 
 
 def _message(message: AIMessage) -> dict[str, Any]:

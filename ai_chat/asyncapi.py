@@ -78,9 +78,11 @@ def generation_endpoints() -> dict[str, str]:
     for pattern in websocket_urlpatterns:
         consumer = getattr(pattern.callback, "consumer_class", None)
         if isinstance(consumer, type) and issubclass(consumer, BaseAIConsumer):
-            if consumer.kind in endpoints:
-                raise ValueError(f"two endpoints of kind {consumer.kind!r}")
-            endpoints[consumer.kind] = "/" + str(pattern.pattern).lstrip("^").rstrip("$")
+            initkwargs = getattr(pattern.callback, "consumer_initkwargs", {})
+            kind = initkwargs.get("kind") or consumer.kind
+            if kind in endpoints:
+                raise ValueError(f"two endpoints of kind {kind!r}")
+            endpoints[kind] = "/" + str(pattern.pattern).lstrip("^").rstrip("$")
     return endpoints
 
 

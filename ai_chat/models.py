@@ -5,16 +5,17 @@ import uuid
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 
-class Kind(models.TextChoices):
-    COURSE = "course"
-    LESSON = "lesson"
-    QUIZ = "quiz"
-    ASSIGNMENT = "assignment"
-    CHAT = "chat"
+def kind_registered(value: str) -> None:
+    """Validator of `AIConversation.kind`: the kinds are the registry's, not a database list."""
+    from ai_chat.kinds import KINDS
+
+    if value not in KINDS:
+        raise ValidationError(f"{value!r} is not a registered kind.", code="invalid_choice")
 
 
 class AIConversation(models.Model):
@@ -26,22 +27,16 @@ class AIConversation(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_conversations"
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # A name of `ai_chat.kinds.KINDS`; no database list, so a new kind needs no migration.
+    kind = models.CharField(max_length=20, validators=[kind_registered])
     title = models.CharField(max_length=200, blank=True)
     context = models.JSONField(default=dict, blank=True)
-    course = models.ForeignKey(
-        "courses.Course", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    # What the conversation is about (`Kind.resolve_target`): a row of any model, or nothing.
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    lesson = models.ForeignKey(
-        "lessons.Lesson", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    assignment = models.ForeignKey(
-        "assessments.Assignment",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     flagged_for_review = models.BooleanField(default=False)
     input_tokens = models.PositiveBigIntegerField(default=0)
@@ -55,11 +50,9 @@ class AIConversation(models.Model):
         indexes = [
             models.Index(fields=["user", "-updated_at"]),
             models.Index(fields=["kind", "-updated_at"]),
+            models.Index(fields=["target_type", "target_id"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=Kind.values), name="ai_conversation_kind_valid"
-            ),
             models.CheckConstraint(
                 condition=Q(status__in=["active", "archived"]), name="ai_conversation_status_valid"
             ),
@@ -149,18 +142,11 @@ class AIResultSave(models.Model):
 class AIGeneratedObject(models.Model):
     """Provenance: a domain row written by saving an assistant message."""
 
-    class ObjectType(models.TextChoices):
-        COURSE = "course"
-        MODULE = "module"
-        LESSON = "lesson"
-        QUIZ = "quiz"
-        QUIZ_QUESTION = "quiz_question"
-        ASSIGNMENT_QUESTION = "assignment_question"
-
     save_record = models.ForeignKey(AIResultSave, on_delete=models.CASCADE, related_name="written")
     message = models.ForeignKey(AIMessage, on_delete=models.CASCADE, related_name="generated")
     position = models.PositiveIntegerField()
-    object_type = models.CharField(max_length=30, choices=ObjectType.choices)
+    # One of the saving kind's `object_types`.
+    object_type = models.CharField(max_length=30)
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
     target = GenericForeignKey("content_type", "object_id")

@@ -3,14 +3,17 @@
 The frames every endpoint shares (`auth_success`, `auth_error`, `error`, `pong`) are
 `sockets.server_frames`; these are the generation endpoints' own. They forbid unknown fields,
 so a field added on one side only fails the tests that validate what the consumer sends.
+
+Kind names and object types come from the kind registry (`ai_chat.kinds`).
 """
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import Field, TypeAdapter
 
+from ai_chat.kinds.registry import kind_literal, object_type_literal
 from sockets.server_frames import (
     AuthErrorFrame,
     AuthSuccessFrame,
@@ -21,8 +24,13 @@ from sockets.server_frames import (
     absent,
 )
 
-KindName = Literal["course", "lesson", "quiz", "assignment", "chat"]
-ObjectType = Literal["course", "module", "lesson", "quiz", "quiz_question", "assignment_question"]
+if TYPE_CHECKING:
+    KindName = str
+    ObjectType = str
+else:
+    # From the registry: the kinds, and the object types their saves declare.
+    KindName = kind_literal()
+    ObjectType = object_type_literal()
 MessageRole = Literal["user", "assistant"]
 MessageStatus = Literal["streaming", "completed", "failed", "cancelled", "interrupted"]
 

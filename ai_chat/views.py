@@ -9,11 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from assessments.models import Assignment
-from courses.selectors import course_editable_by
+from ai_chat.kinds import KINDS, kind_names
 from learning.selectors import course_viewable_by
 from lessons.models import Lesson
-from lessons.selectors import lesson_editable_by
 
 
 def staff_required(view: Any) -> Any:
@@ -30,54 +28,22 @@ def staff_required(view: Any) -> Any:
 
 
 def playground_endpoints(*, user: Any) -> list[dict[str, Any]]:
-    """The generation endpoints, each with a prompt and a valid example context for this user."""
-    lesson_id = lesson_editable_by(user=user).order_by("pk").values_list("pk", flat=True).first()
-    assignment_id = (
-        Assignment.objects.filter(course__in=course_editable_by(user=user))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return [
-        {
-            "kind": "course",
-            "path": "/ws/ai/course-generation/",
-            "prompt": "An introduction to Java for kids",
-            "context": {"age_range": "8-12", "level": "beginner", "category": "programming"},
-        },
-        {
-            "kind": "lesson",
-            "path": "/ws/ai/lesson-content/",
-            "prompt": "Write this lesson with short examples",
-            "context": {"lesson_id": lesson_id or 1},
-        },
-        {
-            "kind": "quiz",
-            "path": "/ws/ai/quiz-questions/",
-            "prompt": "Check the key ideas of this lesson",
-            "context": {
-                "lesson_id": lesson_id or 1,
-                "question_count": 5,
-                "question_types": ["multiple_choice", "true_false"],
-            },
-        },
-        {
-            "kind": "assignment",
-            "path": "/ws/ai/assignment-questions/",
-            "prompt": "Practice questions for this assignment",
-            "context": {
-                "assignment_id": assignment_id or 1,
-                "question_count": 3,
-                "question_types": ["short_answer"],
-            },
-        },
-        {
-            "kind": "chat",
-            "path": "/ws/ai/chat/",
-            "prompt": "Explain **loops** in Java with a short example",
-            "context": {},
-        },
-    ]
+    """Every kind's endpoint, with its example prompt and a context on rows this user has
+    (`context` None and `missing` said when the user has no such row)."""
+    endpoints = []
+    for name in kind_names():
+        kind = KINDS[name]
+        example = kind.example(user=user)
+        endpoints.append(
+            {
+                "kind": name,
+                "path": kind.path,
+                "prompt": example.prompt,
+                "context": example.context,
+                "missing": example.missing,
+            }
+        )
+    return endpoints
 
 
 @staff_required

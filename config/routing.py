@@ -1,21 +1,21 @@
-"""WebSocket routes."""
+"""WebSocket routes: one per registered kind (`ai_chat.kinds`), and the events endpoint."""
 
 from django.urls import path
+from django.utils.module_loading import import_string
 
-from ai_chat.consumers.chat import ChatConsumer
-from ai_chat.consumers.generation import (
-    AssignmentQuestionsConsumer,
-    CourseGenerationConsumer,
-    LessonContentConsumer,
-    QuizQuestionsConsumer,
-)
+from ai_chat.kinds import KINDS, kind_names
 from realtime.consumers import EventsConsumer
 
+
+def kind_routes() -> list:
+    """Each kind's endpoint, served by the consumer class the kind names, given the kind."""
+    return [
+        path(KINDS[name].path.lstrip("/"), import_string(KINDS[name].consumer).as_asgi(kind=name))
+        for name in kind_names()
+    ]
+
+
 websocket_urlpatterns = [
-    path("ws/ai/course-generation/", CourseGenerationConsumer.as_asgi()),
-    path("ws/ai/lesson-content/", LessonContentConsumer.as_asgi()),
-    path("ws/ai/quiz-questions/", QuizQuestionsConsumer.as_asgi()),
-    path("ws/ai/assignment-questions/", AssignmentQuestionsConsumer.as_asgi()),
-    path("ws/ai/chat/", ChatConsumer.as_asgi()),
+    *kind_routes(),
     path("ws/events/", EventsConsumer.as_asgi()),
 ]

@@ -49,7 +49,7 @@ def _prepare(job: LessonJob, model: str) -> PreparedTurn:
         model=model,
         worker=worker_id(),
         # Who may generate was checked when the job was asked for (learners included).
-        target=Target(course=lesson.course, lesson=lesson),
+        target=Target(lesson),
     )
 
 

@@ -12,6 +12,7 @@ the files of all processes (docs/monitoring.md, "Several processes").
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import (
@@ -27,8 +28,10 @@ from prometheus_client import (
 
 OTHER = "other"
 
-ENDPOINTS = frozenset({"course", "lesson", "quiz", "assignment", "chat", "events"})
-KINDS = frozenset({"course", "lesson", "quiz", "assignment", "chat"})
+# The kinds (and their endpoints) are declared by the app that owns them at start-up
+# (`labels_declare`, from `ai_chat`'s `AppConfig.ready`): ops lists no kind.
+ENDPOINTS: set[str] = {"events"}
+KINDS: set[str] = set()
 OUTCOMES = frozenset({"completed", "failed", "cancelled"})
 DIRECTIONS = ("input", "output")
 # The realtime event names: registered where they are declared (`realtime.registry`).
@@ -133,16 +136,28 @@ def _bounded(value: Any, known: frozenset[str] | set[str]) -> str:
     return value if isinstance(value, str) and value in known else OTHER
 
 
-def _init_series() -> None:
-    """Create every known series at 0, so that `rate()` and alerts see them from the start."""
-    for endpoint in (*ENDPOINTS, OTHER):
+def labels_declare(*, kinds: Iterable[str] = (), endpoints: Iterable[str] = ()) -> None:
+    """Called at start-up by the app owning them: add kinds and endpoints to the vocabularies
+    and create their series at 0."""
+    KINDS.update(kinds)
+    ENDPOINTS.update(endpoints)
+    _init_kind_series(kinds=(*kinds, OTHER), endpoints=(*endpoints, OTHER))
+
+
+def _init_kind_series(*, kinds: Iterable[str], endpoints: Iterable[str]) -> None:
+    for endpoint in endpoints:
         WS_CONNECTIONS_OPEN.labels(endpoint)
-    for kind in (*KINDS, OTHER):
+    for kind in kinds:
         CHUNK_LATENCY.labels(kind)
         for outcome in OUTCOMES:
             GENERATIONS.labels(kind, outcome)
         for direction in DIRECTIONS:
             TOKENS.labels(kind, direction)
+
+
+def _init_series() -> None:
+    """Create every known series at 0, so that `rate()` and alerts see them from the start."""
+    _init_kind_series(kinds=(*KINDS, OTHER), endpoints=(*ENDPOINTS, OTHER))
     for code in (*ERROR_CODES, OTHER):
         ERROR_FRAMES.labels(code)
     for event in (*EVENTS, OTHER):

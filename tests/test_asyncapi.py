@@ -24,8 +24,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from ai_chat import asyncapi, server_frames
-from ai_chat.kinds import KINDS
-from ai_chat.kinds import base as kinds_base
+from ai_chat.kinds import KINDS, kind_names, object_types
 from ai_chat.kinds.course import CourseKind
 from ai_chat.management.commands import asyncapi as command
 from ai_chat.models import AIMessage
@@ -40,7 +39,7 @@ from realtime import server_frames as events_frames
 from realtime.protocol import events_client_models, events_frame_types
 from sockets import errors
 from sockets.codes import CloseCode
-from tests.consumers.conftest import shutdown_runtime
+from tests.consumers.conftest import SAVEABLE_KINDS, example_contexts, shutdown_runtime
 
 PATHS = {
     "course": "/ws/ai/course-generation/",
@@ -304,8 +303,9 @@ def test_auth_error_codes_match_the_code_that_raises_them(document):
 
 
 def test_literals_match_their_sources():
-    assert set(get_args(server_frames.KindName)) == set(KINDS)
-    assert set(get_args(server_frames.ObjectType)) == set(get_args(kinds_base.ObjectType))
+    assert get_args(server_frames.KindName) == kind_names() and set(KINDS) == set(kind_names())
+    assert get_args(server_frames.ObjectType) == object_types()
+    assert set(object_types()) == {t for kind in KINDS.values() for t in kind.object_types}
     assert set(get_args(server_frames.MessageRole)) == set(AIMessage.Role.values)
     assert set(get_args(server_frames.MessageStatus)) == set(AIMessage.Status.values)
 
@@ -477,16 +477,11 @@ async def test_every_server_frame_the_consumer_sends_validates(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("kind", ["course", "lesson", "quiz", "assignment"])
+@pytest.mark.parametrize("kind", SAVEABLE_KINDS)
 async def test_each_kind_completes_and_saves_within_its_schemas(
     kind, sockets, user, course, lesson, assignment
 ):
-    contexts = {
-        "course": {"age_range": "8-12", "level": "beginner"},
-        "lesson": {"lesson_id": lesson.pk},
-        "quiz": {"lesson_id": lesson.pk, "question_count": 2},
-        "assignment": {"assignment_id": assignment.pk, "question_types": ["essay"]},
-    }
+    contexts = await database_sync_to_async(example_contexts)(user)
     message_model, complete_model = asyncapi.kind_models(kind)
     frame = {"type": "message", "content": f"A {kind}", "context": contexts[kind]}
     message_model.model_validate(frame)

@@ -74,14 +74,89 @@ def test_a_fenced_json_answer_is_accepted():
     assert kind.parse_result(text, kind.parse_context({"lesson_id": 1, "question_count": 1}))
 
 
-@pytest.mark.parametrize("name", sorted(KINDS))
-def test_every_placeholder_is_a_valid_result(name):
-    """The offline provider's placeholder passes its kind's own validation."""
+EVERY_QUIZ_TYPE = {"question_count": 7, "question_types": ["multiple_choice", "true_false",
+                   "short_answer"]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"), [(name, {}) for name in sorted(KINDS)] + [("quiz", EVERY_QUIZ_TYPE)]
+)
+def test_every_placeholder_is_a_valid_result(name, extra):
+    """The offline provider's placeholder passes its kind's own validation (on the kind's
+    declared example context)."""
     kind = get_kind(name)
-    raw = {"course": {}, "lesson": {"lesson_id": 1}, "quiz": {"lesson_id": 1, "question_count": 7,
-           "question_types": ["multiple_choice", "true_false", "short_answer"]},
-           "assignment": {"assignment_id": 1}, "chat": {}}[name]  # fmt: skip
-    context = kind.parse_context(raw)
+    context = kind.parse_context({**kind.example_context, **extra})
     data = kind.placeholder(prompt="Request: Java", context=context.model_dump())
     text = json.dumps(data) if kind.structured else data["text"]
     assert kind.parse_result(text, context)
+
+
+# --- the registry --------------------------------------------------------------------------
+
+
+def test_every_kind_is_registered_from_its_own_module_in_declared_order():
+    """Autodiscovery registered each `@register` class of `ai_chat/kinds/*`, once."""
+    from ai_chat.kinds import kind_names
+
+    assert kind_names() == ("course", "lesson", "quiz", "assignment", "chat")
+    assert {type(kind).__module__ for kind in KINDS.values()} == {
+        f"ai_chat.kinds.{name}" for name in KINDS
+    }
+
+
+def test_a_kind_repeating_a_name_or_path_is_refused():
+    from ai_chat.kinds.registry import register
+
+    class Twin(type(get_kind("quiz"))):  # type: ignore[misc]
+        pass
+
+    with pytest.raises(ValueError, match="repeats the name or path"):
+        register(Twin)
+    assert type(get_kind("quiz")).__name__ == "QuizKind"
+
+
+def test_a_kind_that_saves_must_declare_its_object_types():
+    from ai_chat.kinds.base import Kind
+    from ai_chat.kinds.registry import register
+
+    class Undeclared(Kind):
+        name = "undeclared"
+        path = "/ws/ai/undeclared/"
+        context_model = get_kind("lesson").context_model
+        result_model = get_kind("lesson").result_model
+        prompt_version = "x"
+
+        def save(self, **kwargs):
+            return []
+
+    with pytest.raises(TypeError, match="declares its object types"):
+        register(Undeclared)
+    assert "undeclared" not in KINDS
+
+
+def test_routing_serves_every_kind_at_its_path_with_the_kind_given():
+    from config.routing import websocket_urlpatterns
+
+    routed = {
+        "/" + str(p.pattern): (p.callback.consumer_class.__name__, p.callback.consumer_initkwargs)
+        for p in websocket_urlpatterns
+    }
+    for name, kind in KINDS.items():
+        consumer = "ChatConsumer" if name == "chat" else "GenerationConsumer"
+        assert routed[kind.path] == (consumer, {"kind": name})
+
+
+@pytest.mark.django_db
+def test_the_conversation_kind_is_checked_against_the_registry_not_the_database(user):
+    """No database list of kinds: any name is storable, the registry is what refuses."""
+    from django.core.exceptions import ValidationError
+
+    from ai_chat.kinds.base import Target
+    from ai_chat.models import AIConversation
+    from ai_chat.services.conversations import conversation_create
+
+    AIConversation.objects.create(user=user, kind="flashcards")  # no check constraint
+    with pytest.raises(ValidationError):
+        conversation_create(user=user, kind="flashcards", title="t", context={}, target=Target())
+    with pytest.raises(ValidationError):
+        AIConversation(user=user, kind="flashcards").full_clean()

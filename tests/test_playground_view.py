@@ -92,3 +92,19 @@ def test_events_page_prefills_a_lesson_the_user_may_view(client, staff_user, les
     client.force_login(staff_user)
     html = client.get("/events/").content.decode()
     assert f'id="lesson-id" type="number" min="1" value="{lesson.pk}"' in html
+
+
+def test_examples_say_when_there_is_no_row_to_point_at(client, staff_user):
+    """On a database with no lesson or assignment the user may edit, the example says so
+    instead of pointing at id 1."""
+    client.force_login(staff_user)
+    html = client.get("/").content.decode()
+    raw = re.search(r'<script id="endpoints" type="application/json">(.*?)</script>', html, re.S)
+    endpoints = {e["kind"]: e for e in json.loads(raw.group(1))}
+    for kind, what in (("lesson", "lesson"), ("quiz", "lesson"), ("assignment", "assignment")):
+        assert endpoints[kind]["context"] is None
+        assert endpoints[kind]["missing"] == (
+            f"No example context: you have no {what} you may edit yet."
+        )
+    assert endpoints["course"]["context"]["age_range"] == "8-12"
+    assert endpoints["course"]["missing"] == ""

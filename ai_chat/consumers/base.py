@@ -57,7 +57,7 @@ END_ONLY = 10_000_000
 class BaseAIConsumer(SignedInConsumer):
     """A generation endpoint: subclasses declare `kind` and little else."""
 
-    kind: ClassVar[str]
+    kind: str  # a registered kind; routing gives it: `as_asgi(kind="quiz")`
     # Tutor chat: `typing` frames around each answer.
     typing_frames: ClassVar[bool] = False
     # The setting that lets clients use the endpoint without signing in (None: never).
@@ -69,6 +69,11 @@ class BaseAIConsumer(SignedInConsumer):
 
     # Set on the first frame served: the database for a signed-in user, else the connection.
     store: ConversationStore | None = None
+
+    def __init__(self, *args: Any, kind: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kind is not None:
+            self.kind = kind
 
     @property
     def endpoint(self) -> str:  # type: ignore[override]

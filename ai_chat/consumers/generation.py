@@ -1,19 +1,7 @@
-"""The four generation endpoints: each a declaration of its kind."""
+"""The generation endpoints: one consumer class, given its kind by routing."""
 
 from ai_chat.consumers.base import BaseAIConsumer
 
 
-class CourseGenerationConsumer(BaseAIConsumer):
-    kind = "course"
-
-
-class LessonContentConsumer(BaseAIConsumer):
-    kind = "lesson"
-
-
-class QuizQuestionsConsumer(BaseAIConsumer):
-    kind = "quiz"
-
-
-class AssignmentQuestionsConsumer(BaseAIConsumer):
-    kind = "assignment"
+class GenerationConsumer(BaseAIConsumer):
+    """A structured generation endpoint (course, lesson, quiz...): `as_asgi(kind=...)`."""

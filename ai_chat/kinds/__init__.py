@@ -1,17 +1,18 @@
-"""The registry of kinds: adding a kind is one module and one line here."""
+"""Kinds of generation. Each module of this package declares one and registers it with
+`@register` (`ai_chat.kinds.registry`); importing the package imports them all."""
 
-from ai_chat.kinds.assignment import AssignmentKind
+import importlib
+import pkgutil
+
 from ai_chat.kinds.base import Kind
-from ai_chat.kinds.chat import ChatKind
-from ai_chat.kinds.course import CourseKind
-from ai_chat.kinds.lesson import LessonKind
-from ai_chat.kinds.quiz import QuizKind
+from ai_chat.kinds.registry import KINDS, get_kind, kind_names, object_types
 
-KINDS: dict[str, Kind] = {
-    kind.name: kind
-    for kind in (CourseKind(), LessonKind(), QuizKind(), AssignmentKind(), ChatKind())
-}
+__all__ = ["KINDS", "Kind", "get_kind", "kind_names", "object_types"]
 
 
-def get_kind(name: str) -> Kind:
-    return KINDS[name]
+def _discover() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_discover()

@@ -7,7 +7,8 @@ from pydantic import Field
 
 from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target, titled
 from ai_chat.kinds.batch import BatchContext, BatchResult
-from assessments.selectors import assignment_get_editable
+from ai_chat.kinds.registry import register
+from assessments.selectors import assignment_editable_by, assignment_get_editable
 from assessments.services import assignment_add_questions
 from sockets.errors import NotFound
 
@@ -39,8 +40,19 @@ class AssignmentResult(BatchResult):
     questions: list[AssignmentQuestionResult] = Field(min_length=1, max_length=20)
 
 
+@register
 class AssignmentKind(Kind):
     name = "assignment"
+    path = "/ws/ai/assignment-questions/"
+    order = 40
+    object_types = ("assignment_question",)
+    example_prompt = "Practice questions for this assignment"
+    example_context = {
+        "assignment_id": 1,
+        "question_count": 3,
+        "question_types": ["short_answer"],
+    }
+    example_rows = {"assignment_id": (assignment_editable_by, "assignment you may edit")}
     context_model = AssignmentContext
     result_model = AssignmentResult
     prompt_version = "assignment-2026-11-22"
@@ -56,12 +68,12 @@ class AssignmentKind(Kind):
         assignment = assignment_get_editable(user=user, assignment_id=context.assignment_id)
         if assignment is None:
             raise NotFound("Assignment not found.")
-        return Target(course=assignment.course, lesson=assignment.lesson, assignment=assignment)
+        return Target(assignment)
 
     def build_prompt(self, *, content: str, context: ContextSchema, target: Target) -> str:
         assert isinstance(context, AssignmentContext)
-        assignment: Any = target.assignment
-        lesson: Any = target.lesson
+        assignment: Any = target.row
+        lesson: Any = assignment.lesson
         return "\n".join(
             [
                 f"Request: {content}",
@@ -76,7 +88,7 @@ class AssignmentKind(Kind):
 
     def title_for(self, *, content: str, target: Target) -> str:
         fallback = super().title_for(content=content, target=target)
-        return titled("Assignment", target.assignment, fallback)
+        return titled("Assignment", target.row, fallback)
 
     def placeholder(self, *, prompt: str, context: dict[str, Any]) -> dict[str, Any]:
         count = context.get("question_count", 3)
@@ -105,5 +117,5 @@ class AssignmentKind(Kind):
         context: ContextSchema,
         target: Target,
     ) -> list[SavedObject]:
-        rows = assignment_add_questions(assignment=target.assignment, questions=data["questions"])  # type: ignore[arg-type]
+        rows = assignment_add_questions(assignment=target.row, questions=data["questions"])  # type: ignore[arg-type]
         return [SavedObject("assignment_question", row, True) for row in rows]

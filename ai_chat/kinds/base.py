@@ -1,9 +1,10 @@
-"""What every kind declares: context schema, result schema, prompt, save mapping."""
+"""What every kind declares: name, endpoint, schemas, prompt, target, save mapping, example."""
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
@@ -12,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from lessons.selectors import lesson_get_editable
 from sockets.errors import InvalidMessage, NotFound
 
-ObjectType = Literal["course", "module", "lesson", "quiz", "quiz_question", "assignment_question"]
+# The consumer class of an ordinary generation endpoint (`Kind.consumer`).
+GENERATION_CONSUMER = "ai_chat.consumers.generation.GenerationConsumer"
 
 
 class Schema(BaseModel):
@@ -29,18 +31,34 @@ class ContextSchema(BaseModel):
 
 @dataclass(frozen=True)
 class Target:
-    """The domain rows a request's context names, loaded for (and scoped to) its user."""
+    """The domain row a request is about (any model), loaded for (and scoped to) its user.
 
-    course: models.Model | None = None
-    lesson: models.Model | None = None
-    assignment: models.Model | None = None
+    A conversation keeps it as a generic relation, so a kind about a new model needs no
+    migration of the conversation store.
+    """
+
+    row: models.Model | None = None
 
 
 @dataclass(frozen=True)
 class SavedObject:
-    object_type: ObjectType
+    object_type: str  # one of the kind's `object_types`
     instance: models.Model
     created: bool
+
+
+@dataclass(frozen=True)
+class Example:
+    """The playground's example request; `context` None (and `missing` said) when the user
+    has no row the kind could be about."""
+
+    prompt: str
+    context: dict[str, Any] | None
+    missing: str = ""
+
+
+# An example field's rows: the queryset of the rows this user may use, and what they are.
+ExampleRows = tuple[Callable[..., Any], str]
 
 
 class ResultInvalid(Exception):
@@ -60,15 +78,28 @@ def validation_details(error: ValidationError) -> list[dict[str, Any]]:
 
 
 class Kind:
-    """A kind of generation. Subclasses declare the class attributes and the hooks below."""
+    """A kind of generation. Subclasses declare the class attributes and the hooks below, and
+    are registered with `@register` (`ai_chat.kinds.registry`)."""
 
     name: ClassVar[str]
+    # The WebSocket path of its endpoint, and the consumer class serving it (dotted path).
+    path: ClassVar[str]
+    consumer: ClassVar[str] = GENERATION_CONSUMER
+    # Where it appears among the endpoints (playground, lists).
+    order: ClassVar[int] = 100
     context_model: ClassVar[type[ContextSchema]]
     result_model: ClassVar[type[Schema]]
     prompt_version: ClassVar[str]
     instructions: ClassVar[str]
     # Free-text kinds (the tutor chat) stream markdown; the others stream JSON.
     structured: ClassVar[bool] = True
+    # The save mapping: the `type` of every row `save` writes (the `saved` frame's objects).
+    object_types: ClassVar[tuple[str, ...]] = ()
+    # The playground's example: a prompt and a valid context. Fields of `example_rows` are
+    # replaced by the first row of that queryset (`queryset(user=...)`) the user has.
+    example_prompt: ClassVar[str] = ""
+    example_context: ClassVar[dict[str, Any]] = {}
+    example_rows: ClassVar[dict[str, ExampleRows]] = {}
 
     def parse_context(self, raw: dict[str, Any] | None) -> ContextSchema:
         try:
@@ -132,13 +163,24 @@ class Kind:
     def saveable(self) -> bool:
         return type(self).save is not Kind.save
 
+    def example(self, *, user: User) -> Example:
+        """Called for the playground: the example context, on rows this user has."""
+        context = dict(self.example_context)
+        for field, (queryset, what) in self.example_rows.items():
+            pk = queryset(user=user).order_by("pk").values_list("pk", flat=True).first()
+            if pk is None:
+                missing = f"No example context: you have no {what} yet."
+                return Example(self.example_prompt, None, missing)
+            context[field] = pk
+        return Example(self.example_prompt, context)
+
 
 def editable_lesson_target(*, user: User | AnonymousUser, lesson_id: int) -> Target:
-    """The lesson (and its course) the user may edit; `NotFound` alike for missing or not theirs."""
+    """The lesson the user may edit; `NotFound` alike for missing or not theirs."""
     lesson = lesson_get_editable(user=user, lesson_id=lesson_id)
     if lesson is None:
         raise NotFound("Lesson not found.")
-    return Target(course=lesson.course, lesson=lesson)
+    return Target(lesson)
 
 
 def titled(prefix: str, row: Any, fallback: str) -> str:

@@ -6,7 +6,9 @@ from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
 from ai_chat.kinds.base import ContextSchema, Kind, Schema, Target
+from ai_chat.kinds.registry import register
 from learning.selectors import course_viewable_by, lesson_get_viewable
+from lessons.models import Lesson
 from sockets.errors import NotFound
 
 # Grounding text is bounded: a long lesson must not crowd out the question or the budget.
@@ -22,8 +24,13 @@ class ChatResult(Schema):
     text: str = Field(min_length=1)
 
 
+@register
 class ChatKind(Kind):
     name = "chat"
+    path = "/ws/ai/chat/"
+    consumer = "ai_chat.consumers.chat.ChatConsumer"
+    order = 50
+    example_prompt = "Explain **loops** in Java with a short example"
     context_model = ChatContext
     result_model = ChatResult
     structured = False
@@ -40,21 +47,22 @@ class ChatKind(Kind):
     def resolve_target(self, *, user: User | AnonymousUser, context: ContextSchema) -> Target:
         """Only a course or lesson the user may view (owner, enrolled, staff) grounds answers."""
         assert isinstance(context, ChatContext)
-        course = lesson = None
         if context.lesson_id is not None:
             lesson = lesson_get_viewable(user=user, lesson_id=context.lesson_id)
             if lesson is None or context.course_id not in (None, lesson.course_id):
                 raise NotFound("Lesson not found.")
-            course = lesson.course
-        elif context.course_id is not None:
+            return Target(lesson)
+        if context.course_id is not None:
             course = course_viewable_by(user=user).filter(pk=context.course_id).first()
             if course is None:
                 raise NotFound("Course not found.")
-        return Target(course=course, lesson=lesson)
+            return Target(course)
+        return Target()
 
     def build_prompt(self, *, content: str, context: ContextSchema, target: Target) -> str:
-        course: Any = target.course
-        lesson: Any = target.lesson
+        # The target is the lesson being read (in its course), the course, or nothing.
+        lesson: Any = target.row if isinstance(target.row, Lesson) else None
+        course: Any = lesson.course if lesson is not None else target.row
         if course is None:
             return content
         outline = "; ".join(

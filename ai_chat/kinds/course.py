@@ -6,6 +6,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
 from ai_chat.kinds.base import ContextSchema, Kind, SavedObject, Schema, Target
+from ai_chat.kinds.registry import register
 from courses.selectors import course_get_editable
 from lessons.outline import course_create_from_outline, course_update_from_outline
 from sockets.errors import NotFound
@@ -49,8 +50,14 @@ class CourseResult(Schema):
     modules: list[OutlineModule] = Field(min_length=1, max_length=30)
 
 
+@register
 class CourseKind(Kind):
     name = "course"
+    path = "/ws/ai/course-generation/"
+    order = 10
+    object_types = ("course", "module", "lesson")
+    example_prompt = "An introduction to Java for kids"
+    example_context = {"age_range": "8-12", "level": "beginner", "category": "programming"}
     context_model = CourseContext
     result_model = CourseResult
     prompt_version = "course-2026-11-22"
@@ -71,7 +78,7 @@ class CourseKind(Kind):
         course = course_get_editable(user=user, course_id=context.course_id)
         if course is None:
             raise NotFound("Course not found.")
-        return Target(course=course)
+        return Target(course)
 
     def build_prompt(self, *, content: str, context: ContextSchema, target: Target) -> str:
         assert isinstance(context, CourseContext)
@@ -82,12 +89,11 @@ class CourseKind(Kind):
             f"Category: {context.category or 'not given'}",
             f"Write in language: {context.language}",
         ]
-        course = target.course
+        course: Any = target.row
         if course is not None:
-            modules = "; ".join(m.title for m in course.modules.all())  # type: ignore[attr-defined]
+            modules = "; ".join(m.title for m in course.modules.all())
             lines.append(
-                f"Revise the existing course '{course.title}' "  # type: ignore[attr-defined]
-                f"(modules: {modules or 'none'})."
+                f"Revise the existing course '{course.title}' (modules: {modules or 'none'})."
             )
         return "\n".join(lines)
 
@@ -130,14 +136,14 @@ class CourseKind(Kind):
         target: Target,
     ) -> list[SavedObject]:
         assert isinstance(context, CourseContext)
-        course = target.course
+        course: Any = target.row
         if course is None:
             written = course_create_from_outline(
                 owner=user, outline=data, language=context.language
             )
             created = True
         else:
-            written = course_update_from_outline(course=course, outline=data)  # type: ignore[arg-type]
+            written = course_update_from_outline(course=course, outline=data)
             created = False
         objects = [SavedObject("course", written.course, created)]
         objects += [SavedObject("module", m, created) for m in written.modules]

@@ -14,6 +14,8 @@ from ai_chat.kinds.base import (
     editable_lesson_target,
     titled,
 )
+from ai_chat.kinds.registry import register
+from lessons.selectors import lesson_editable_by
 from lessons.services import lesson_apply_content
 
 Text = Annotated[str, Field(min_length=1, max_length=1000)]
@@ -43,8 +45,15 @@ class LessonResult(Schema):
     key_terms: list[KeyTerm] = Field(default_factory=list, max_length=50)
 
 
+@register
 class LessonKind(Kind):
     name = "lesson"
+    path = "/ws/ai/lesson-content/"
+    order = 20
+    object_types = ("lesson",)
+    example_prompt = "Write this lesson with short examples"
+    example_context = {"lesson_id": 1}
+    example_rows = {"lesson_id": (lesson_editable_by, "lesson you may edit")}
     context_model = LessonContext
     result_model = LessonResult
     prompt_version = "lesson-2026-11-22"
@@ -63,7 +72,7 @@ class LessonKind(Kind):
         return editable_lesson_target(user=user, lesson_id=context.lesson_id)
 
     def build_prompt(self, *, content: str, context: ContextSchema, target: Target) -> str:
-        lesson: Any = target.lesson
+        lesson: Any = target.row
         course = lesson.course
         siblings = [
             title
@@ -87,7 +96,7 @@ class LessonKind(Kind):
 
     def title_for(self, *, content: str, target: Target) -> str:
         fallback = super().title_for(content=content, target=target)
-        return titled("Lesson", target.lesson, fallback)
+        return titled("Lesson", target.row, fallback)
 
     def placeholder(self, *, prompt: str, context: dict[str, Any]) -> dict[str, Any]:
         lesson_id = context.get("lesson_id")
@@ -117,5 +126,5 @@ class LessonKind(Kind):
         context: ContextSchema,
         target: Target,
     ) -> list[SavedObject]:
-        lesson = lesson_apply_content(lesson=target.lesson, content=data)  # type: ignore[arg-type]
+        lesson = lesson_apply_content(lesson=target.row, content=data)  # type: ignore[arg-type]
         return [SavedObject("lesson", lesson, False)]

@@ -15,7 +15,9 @@ from ai_chat.kinds.base import (
     titled,
 )
 from ai_chat.kinds.batch import BatchContext, BatchResult
+from ai_chat.kinds.registry import register
 from assessments.services import quiz_add_questions
+from lessons.selectors import lesson_editable_by
 
 QuizType = Literal["multiple_choice", "true_false", "short_answer"]
 TRUE_FALSE_OPTIONS = ["True", "False"]
@@ -57,8 +59,19 @@ class QuizResult(BatchResult):
     questions: list[QuizQuestionResult] = Field(min_length=1, max_length=50)
 
 
+@register
 class QuizKind(Kind):
     name = "quiz"
+    path = "/ws/ai/quiz-questions/"
+    order = 30
+    object_types = ("quiz", "quiz_question")
+    example_prompt = "Check the key ideas of this lesson"
+    example_context = {
+        "lesson_id": 1,
+        "question_count": 5,
+        "question_types": ["multiple_choice", "true_false"],
+    }
+    example_rows = {"lesson_id": (lesson_editable_by, "lesson you may edit")}
     context_model = QuizContext
     result_model = QuizResult
     prompt_version = "quiz-2026-11-22"
@@ -79,7 +92,7 @@ class QuizKind(Kind):
 
     def build_prompt(self, *, content: str, context: ContextSchema, target: Target) -> str:
         assert isinstance(context, QuizContext)
-        lesson: Any = target.lesson
+        lesson: Any = target.row
         return "\n".join(
             [
                 f"Request: {content}",
@@ -94,7 +107,7 @@ class QuizKind(Kind):
 
     def title_for(self, *, content: str, target: Target) -> str:
         fallback = super().title_for(content=content, target=target)
-        return titled("Quiz", target.lesson, fallback)
+        return titled("Quiz", target.row, fallback)
 
     def placeholder(self, *, prompt: str, context: dict[str, Any]) -> dict[str, Any]:
         count = context.get("question_count", 5)
@@ -129,7 +142,7 @@ class QuizKind(Kind):
         context: ContextSchema,
         target: Target,
     ) -> list[SavedObject]:
-        quiz, created, rows = quiz_add_questions(lesson=target.lesson, questions=data["questions"])  # type: ignore[arg-type]
+        quiz, created, rows = quiz_add_questions(lesson=target.row, questions=data["questions"])  # type: ignore[arg-type]
         return [SavedObject("quiz", quiz, created)] + [
             SavedObject("quiz_question", row, True) for row in rows
         ]

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils import timezone
 from ai_chat.agent.base import Turn, Usage
 from ai_chat.exceptions import Busy
 from ai_chat.kinds.base import Target
-from ai_chat.models import AIConversation, AIFeedback, AIMessage
+from ai_chat.models import AIConversation, AIFeedback, AIMessage, kind_registered
 from ai_chat.services import quota
 from sockets.errors import NotFound
 
@@ -34,11 +35,12 @@ def conversation_get_for_user(
 def conversation_create(
     *, user: User, kind: str, title: str, context: dict[str, Any], target: Target
 ) -> AIConversation:
+    kind_registered(kind)  # the database holds no list of kinds: the registry is checked here
     conversation = AIConversation(user=user, kind=kind, title=title[:200], context=context)
-    # The target's rows are typed loosely (kinds stay free of domain imports).
-    conversation.course = target.course  # type: ignore[assignment]
-    conversation.lesson = target.lesson  # type: ignore[assignment]
-    conversation.assignment = target.assignment  # type: ignore[assignment]
+    if target.row is not None:
+        # The content type cache answers without a query after the first of each model.
+        conversation.target_type = ContentType.objects.get_for_model(target.row)
+        conversation.target_id = target.row.pk
     conversation.save()
     return conversation
 

@@ -58,6 +58,10 @@ def _save_once(
     context = kind.parse_context(conversation.context)
     target = kind.resolve_target(user=user, context=context)  # ownership checked again, now
     saved = kind.save(user=user, data=message.data or {}, context=context, target=target)
+    undeclared = {item.object_type for item in saved} - set(kind.object_types)
+    if undeclared:
+        # A kind's save mapping is its `object_types`: the wire contract lists only those.
+        raise TypeError(f"kind {kind.name!r} saved undeclared object types {sorted(undeclared)}")
     record = AIResultSave.objects.create(message=message, user=user)
     AIGeneratedObject.objects.bulk_create(
         AIGeneratedObject(

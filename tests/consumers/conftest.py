@@ -17,18 +17,16 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.db.backends import utils as db_utils
 
+from ai_chat.kinds import KINDS, kind_names
 from config.asgi import application
 from sockets.runtime import shutdown_runtime
 from tests.fakes.firebase import firebase, firebase_server  # noqa: F401
 from tests.fakes.gemini_server import gemini_server  # noqa: F401
 
-PATHS = {
-    "course": "/ws/ai/course-generation/",
-    "lesson": "/ws/ai/lesson-content/",
-    "quiz": "/ws/ai/quiz-questions/",
-    "assignment": "/ws/ai/assignment-questions/",
-    "chat": "/ws/ai/chat/",
-}
+# Every registered kind, so that a new kind is driven by the parametrised tests unasked.
+PATHS = {name: KINDS[name].path for name in kind_names()}
+GENERATION_KINDS = [name for name in kind_names() if KINDS[name].structured]
+SAVEABLE_KINDS = [name for name in kind_names() if KINDS[name].saveable]
 ORIGIN = [(b"origin", b"http://127.0.0.1")]
 FINAL_TYPES = ("complete", "cancelled", "error")
 
@@ -137,6 +135,20 @@ async def open_client(
         frame = await client.recv()
         assert frame["type"] == "auth_success", frame
     return client
+
+
+def example_contexts(user: Any) -> dict[str, Any]:
+    """Each kind's example context (the playground's), on rows `user` has."""
+    contexts = {name: KINDS[name].example(user=user).context for name in kind_names()}
+    missing = [name for name, context in contexts.items() if context is None]
+    assert not missing, f"no rows for the example contexts of {missing}: add a fixture"
+    return contexts
+
+
+@pytest.fixture
+def contexts(user, course, lesson, assignment):
+    """A valid context per kind, on rows owned by `user`: each kind's example."""
+    return example_contexts(user)
 
 
 @pytest.fixture

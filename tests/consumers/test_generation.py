@@ -12,28 +12,10 @@ from ai_chat.kinds import get_kind
 from ai_chat.models import AIConversation, AIMessage
 from assessments.models import Assignment
 from courses.models import Course
-from tests.consumers.conftest import streaming
+from lessons.models import Lesson
+from tests.consumers.conftest import GENERATION_KINDS, streaming
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def contexts(lesson, assignment):
-    """A valid context per kind, on rows owned by `user`."""
-    return {
-        "course": {"age_range": "8-12", "level": "beginner", "category": "programming"},
-        "lesson": {"lesson_id": lesson.pk},
-        "quiz": {
-            "lesson_id": lesson.pk,
-            "question_count": 4,
-            "question_types": ["multiple_choice", "true_false"],
-        },
-        "assignment": {
-            "assignment_id": assignment.pk,
-            "question_count": 2,
-            "question_types": ["essay", "coding"],
-        },
-    }
 
 
 @pytest.fixture
@@ -71,7 +53,7 @@ def assert_generation(frames, *, kind, created=True):
     return complete
 
 
-@pytest.mark.parametrize("kind", ["course", "lesson", "quiz", "assignment"])
+@pytest.mark.parametrize("kind", GENERATION_KINDS)
 async def test_generation_streams_then_completes_once(connect, user, contexts, kind):
     """Each endpoint sends conversation, started, streaming 0..n and exactly one complete."""
     client = await connect(kind, user)
@@ -91,7 +73,7 @@ async def test_generation_streams_then_completes_once(connect, user, contexts, k
     await client.assert_open()
 
 
-@pytest.mark.parametrize("kind", ["course", "lesson", "quiz", "assignment"])
+@pytest.mark.parametrize("kind", GENERATION_KINDS)
 async def test_structured_kinds_send_partial_results_while_streaming(connect, user, contexts, kind):
     """Some `streaming` frames carry `partial`: the structured result parsed so far."""
     client = await connect(kind, user)
@@ -149,8 +131,11 @@ async def test_lesson_conversation_is_titled_after_the_lesson(connect, user, les
     client = await connect("lesson", user)
     frames = await client.generate("Write it", context={"lesson_id": lesson.pk})
     assert frames[0]["title"] == "Lesson: Variables"
-    conversation = await AIConversation.objects.aget(pk=frames[0]["conversation_id"])
-    assert (conversation.lesson_id, conversation.course_id) == (lesson.pk, lesson.course_id)
+    conversation = await AIConversation.objects.select_related("target_type").aget(
+        pk=frames[0]["conversation_id"]
+    )
+    # What it is about: the lesson, as a generic relation (any model a kind is about).
+    assert (conversation.target_type.model_class(), conversation.target_id) == (Lesson, lesson.pk)
 
 
 async def test_continuing_a_conversation_is_not_created(connect, user):

@@ -13,7 +13,7 @@ import pytest
 from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 
-from ai_chat.consumers.generation import CourseGenerationConsumer
+from ai_chat.consumers.generation import GenerationConsumer
 from ai_chat.server_frames import StreamingFrame
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,10 +24,10 @@ FRAME = StreamingFrame.make(
 NO_STORE: Any = None  # the relay asks the store only for a message the hub does not know
 
 
-def consumer_whose_send_fails(error: Exception) -> CourseGenerationConsumer:
+def consumer_whose_send_fails(error: Exception) -> GenerationConsumer:
     """A signed-in consumer following one frame, whose socket send raises `error` as the
     server would."""
-    consumer = CourseGenerationConsumer()
+    consumer = GenerationConsumer(kind="course")
     consumer.user = SimpleNamespace(pk=1)
 
     async def follow(message_id: str, *, after_index: int, fallback: Any) -> Any:
@@ -76,7 +76,7 @@ async def test_a_stream_lost_mid_way_ends_with_an_error_the_client_can_act_on():
     retryable `error` naming the message (so it can `resume`), not silence."""
     import redis
 
-    consumer = CourseGenerationConsumer()
+    consumer = GenerationConsumer(kind="course")
     consumer.user = SimpleNamespace(pk=1)
     sent: list[str] = []
 

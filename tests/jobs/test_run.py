@@ -29,7 +29,7 @@ def test_learner_job_generates_the_lesson_with_provenance(learner, lesson):
     assert job.model == "offline-placeholder"
     assert job.started_at and job.finished_at and not job.lease_token
     conversation = AIConversation.objects.get(pk=job.conversation_id)
-    assert conversation.user == learner and conversation.lesson_id == lesson.pk
+    assert conversation.user == learner and conversation.target == lesson
     message = AIMessage.objects.get(pk=job.message_id)
     assert message.status == "completed" and message.prompt_version == "lesson-2026-11-22"
     assert message.output_tokens > 0

@@ -258,8 +258,11 @@ function fillForm(kind, { keepValues = false } = {}) {
   $("endpoint").value = kind;
   if (!keepValues || !state.prompt) $("prompt").value = endpoint.prompt;
   else $("prompt").value = state.prompt;
-  if (!keepValues || !state.context) $("context").value = JSON.stringify(endpoint.context, null, 2);
+  // No example context when the user has no row the kind is about: the server says why.
+  const example = endpoint.context ?? {};
+  if (!keepValues || !state.context) $("context").value = JSON.stringify(example, null, 2);
   else $("context").value = state.context;
+  $("local-error").textContent = endpoint.missing || "";
 }
 
 function readContext() {
