@@ -6,7 +6,11 @@ import re
 
 import pytest
 
+from ai_chat.kinds import kind_names
+
 pytestmark = pytest.mark.django_db
+
+BUILT_IN = ["course", "lesson", "quiz", "assignment", "chat"]
 
 
 def test_staff_user_gets_the_page_with_the_client_module(client, staff_user):
@@ -21,15 +25,14 @@ def test_staff_user_gets_the_page_with_the_client_module(client, staff_user):
     assert "/static/ai_chat/playground.css" in html
 
 
-def test_page_lists_the_four_generation_endpoints_and_the_chat_with_example_contexts(
-    client, staff_user, lesson, assignment
-):
+def test_page_lists_every_kind_with_example_contexts(client, staff_user, lesson, assignment):
     """Each endpoint comes with a prompt and a context the server would accept."""
     client.force_login(staff_user)
     html = client.get("/playground/").content.decode()
     raw = re.search(r'<script id="endpoints" type="application/json">(.*?)</script>', html, re.S)
     endpoints = {e["kind"]: e for e in json.loads(raw.group(1))}
-    assert list(endpoints) == ["course", "lesson", "quiz", "assignment", "chat"]
+    assert list(endpoints) == list(kind_names())  # every registered kind, in declared order
+    assert [k for k in endpoints if k in BUILT_IN] == BUILT_IN
     assert endpoints["chat"]["path"] == "/ws/ai/chat/"
     assert endpoints["course"]["path"] == "/ws/ai/course-generation/"
     assert endpoints["course"]["context"]["age_range"] == "8-12"
