@@ -304,3 +304,26 @@ def test_client_does_not_reconnect_after_a_final_close_code(page, lectern_server
     assert result["final"]["statuses"][-1] == ["closed", 4401]
     assert result["drop"]["sockets"] == 2
     assert ["reconnecting", 1006] in result["drop"]["statuses"]
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory):
+    """A server whose database has no course, lesson or assignment yet."""
+    live = start_live_server(tmp_path_factory.mktemp("empty"))
+    create_user(live, "sam", "pw-sam-123", staff=True)
+    yield live
+    live.stop()
+
+
+def test_an_endpoint_without_a_row_to_point_at_says_so(page, empty_server):
+    """With no lesson to edit, the lesson example says so instead of naming lesson 1; the
+    course example, which needs no row, is filled in."""
+    sign_in(page, empty_server)
+    page.select_option("#endpoint", "lesson")
+    expect(page.locator("#local-error")).to_have_text(
+        "No example context: you have no lesson you may edit yet."
+    )
+    assert json.loads(page.locator("#context").input_value()) == {}
+    page.select_option("#endpoint", "course")
+    expect(page.locator("#local-error")).to_have_text("")
+    assert json.loads(page.locator("#context").input_value())["age_range"] == "8-12"
