@@ -101,7 +101,7 @@ def test_examples_say_when_there_is_no_row_to_point_at(client, staff_user):
     """On a database with no lesson or assignment the user may edit, the example says so
     instead of pointing at id 1."""
     client.force_login(staff_user)
-    html = client.get("/").content.decode()
+    html = client.get("/playground/").content.decode()
     raw = re.search(r'<script id="endpoints" type="application/json">(.*?)</script>', html, re.S)
     endpoints = {e["kind"]: e for e in json.loads(raw.group(1))}
     for kind, what in (("lesson", "lesson"), ("quiz", "lesson"), ("assignment", "assignment")):
