@@ -78,7 +78,8 @@ def test_a_job_cancelled_before_it_runs_never_generates(user, lesson):
 def test_a_running_job_cancelled_stops_and_writes_nothing(user, lesson, settings):
     import threading
 
-    settings.OFFLINE_CHUNK_DELAY_MS = 20  # about three seconds of streaming
+    settings.OFFLINE_CHUNK_DELAY_MS = 20
+    settings.OFFLINE_CHUNK_SIZE = 2  # about eight seconds of streaming: the cancel comes first
     job = queue(user, lesson)
     result: list[str] = []
     runner = threading.Thread(target=lambda: result.append(job_run(job_id=job.pk)))
