@@ -86,10 +86,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Generations write from threads while requests read; wait for the lock instead of failing.
-    # IMMEDIATE: a transaction takes the write lock when it begins, so one that read first
-    # (a worker's turn, a web request) waits for another writer instead of failing at once
-    # with "database is locked" (SQLite cannot upgrade a read lock held beside a writer).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 # Django's advice under ASGI: keep DATABASE_CONN_MAX_AGE at 0 and pool instead. Channels closes
 # connections around every database call, so without a pool each call opens a new PostgreSQL
 # connection (a backend fork): about 12 ms of a `resume` (bench/README.md, finding 1).

@@ -9,7 +9,7 @@ several workers sweeping together harmless. `manage.py jobs_sweep` runs it by ha
 import logging
 import threading
 
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -29,6 +29,23 @@ def sweep_forever(stop: threading.Event) -> None:
         finally:
             close_old_connections()
         stop.wait(settings.JOB_SWEEP_SECONDS)
+
+
+@worker_init.connect
+def _sqlite_transactions_immediate(**_kwargs: object) -> None:
+    """On SQLite, a worker's transactions take the write lock when they begin.
+
+    A worker's threads read, then write, in one transaction (a turn: the busy check, then the
+    conversation); SQLite cannot upgrade a read lock while another connection writes and fails at
+    once with "database is locked". Begun IMMEDIATE, a transaction waits its turn instead (the
+    `timeout`). Only in workers: the web process keeps SQLite's default.
+    """
+    from django.db import connections
+
+    for alias in connections:
+        options = connections.settings[alias].setdefault("OPTIONS", {})
+        if connections.settings[alias]["ENGINE"] == "django.db.backends.sqlite3":
+            options.setdefault("transaction_mode", "IMMEDIATE")
 
 
 @worker_ready.connect
