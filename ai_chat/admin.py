@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import ngettext
 
+from ai_chat.admin_attempts import AIProviderAttemptInline
 from ai_chat.admin_display import (
     MESSAGE_FIELDS,
     MESSAGE_READONLY_FIELDS,
@@ -218,6 +219,7 @@ class AIMessageAdmin(MessageDetailsMixin, ReadOnlyAdmin):
     list_select_related = ("conversation",)
     fields = ("conversation", *MESSAGE_FIELDS)
     readonly_fields = ("conversation", *MESSAGE_READONLY_FIELDS)
+    inlines = (AIProviderAttemptInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AIMessage]:
         return messages_with_details(super().get_queryset(request))

@@ -42,15 +42,13 @@ def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Er
 
 @register()
 def provider_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    """The provider must be one we have, and Gemini needs its key."""
-    if settings.AI_PROVIDER not in ("gemini", "offline"):
-        return [
-            Error(
-                f"AI_PROVIDER must be 'gemini' or 'offline', not {settings.AI_PROVIDER!r}.",
-                id="lectern.E004",
-            )
-        ]
-    if settings.AI_PROVIDER == "gemini" and not settings.GEMINI_API_KEY:
+    """The chain must name providers we have, each with what it needs (Gemini its key)."""
+    from ai_chat.agent.chain import chain_problems
+
+    problems = chain_problems()
+    if not settings.AI_PROVIDERS and settings.AI_PROVIDER not in ("gemini", "offline"):
+        return [Error(problems[0] + ".", id="lectern.E004")]
+    if not settings.AI_PROVIDERS and settings.AI_PROVIDER == "gemini" and problems:
         return [
             Error(
                 "AI_PROVIDER is 'gemini' but GEMINI_API_KEY is not set.",
@@ -58,4 +56,11 @@ def provider_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Erro
                 id="lectern.E005",
             )
         ]
-    return []
+    return [
+        Error(
+            f"AI_PROVIDERS: {problem}.",
+            hint="See the provider chain in README.md and .env.example.",
+            id="lectern.E006",
+        )
+        for problem in problems
+    ]

@@ -125,6 +125,42 @@ class AIMessage(models.Model):
         return f"{self.role}: {self.content[:60]}"
 
 
+class AIProviderAttempt(models.Model):
+    """One provider asked (or skipped) for an assistant message: the chain's action register."""
+
+    class Outcome(models.TextChoices):
+        ANSWERED = "answered"
+        UNAVAILABLE = "unavailable"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+        CANCELLED = "cancelled"
+
+    message = models.ForeignKey(
+        AIMessage,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="provider_attempts",
+    )
+    position = models.PositiveSmallIntegerField()
+    provider = models.CharField(max_length=30)
+    model = models.CharField(max_length=100, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    error_code = models.CharField(max_length=50, blank=True)
+    error = models.TextField(blank=True)
+    first_chunk_ms = models.PositiveIntegerField(null=True, blank=True)
+    total_ms = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "AI provider attempt"
+        ordering = ["message", "position"]
+        indexes = [models.Index(fields=["provider", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.outcome}"
+
+
 class AIResultSave(models.Model):
     """One accepted result: `save` of an assistant message. At most one per message."""
 

@@ -1,6 +1,7 @@
 """Typed readers for settings that come from the environment."""
 
 import os
+import re
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -55,3 +56,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# What each OpenAI-compatible entry of AI_PROVIDERS reads: AI_PROVIDER_<NAME>_<SUFFIX>.
+PROVIDER_ENTRY_SUFFIXES = ("BASE_URL", "API_KEY", "MODEL", "STRUCTURED")
+_ENTRY_NAME = re.compile(r"[a-z][a-z0-9_]{0,29}")
+
+
+def env_provider_entries(names: list[str], builtin: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """Each entry of the chain that is not built in, read from `AI_PROVIDER_<NAME>_*`."""
+    entries: dict[str, dict[str, str]] = {}
+    for name in names:
+        if not _ENTRY_NAME.fullmatch(name):
+            raise ImproperlyConfiguredEnv(
+                f"AI_PROVIDERS entry {name!r} must be lower-case letters, digits and underscores"
+            )
+        if name in builtin:
+            continue
+        entries[name] = {
+            suffix.lower(): env_str(f"AI_PROVIDER_{name.upper()}_{suffix}")
+            for suffix in PROVIDER_ENTRY_SUFFIXES
+        }
+    return entries

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import ImproperlyConfiguredEnv, env_bool, env_float, env_int, env_list, env_str
+from config.env import (
+    ImproperlyConfiguredEnv,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_provider_entries,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -179,6 +187,18 @@ GEMINI_STALL_SECONDS = env_float("GEMINI_STALL_SECONDS", 30.0)
 GEMINI_MAX_RETRIES = env_int("GEMINI_MAX_RETRIES", 3, minimum=0)
 GEMINI_MAX_OUTPUT_TOKENS = env_int("GEMINI_MAX_OUTPUT_TOKENS", 8192, minimum=1)
 AI_PROVIDER = env_str("AI_PROVIDER", "gemini" if GEMINI_API_KEY else "offline")
+# The fallback chain, in order (e.g. `gemini,groq,qwen`). Empty: the one provider AI_PROVIDER
+# names. Every entry but `gemini` is an OpenAI-compatible endpoint configured by
+# AI_PROVIDER_<NAME>_BASE_URL, _API_KEY, _MODEL and _STRUCTURED (json_schema, json_object, none).
+AI_PROVIDERS = [name.lower() for name in env_list("AI_PROVIDERS", [])]
+AI_PROVIDER_ENTRIES = env_provider_entries(AI_PROVIDERS, builtin=("gemini", "offline"))
+# OpenAI-compatible entries: per-read timeout, stall (no chunk) and the SDK's retries.
+AI_COMPAT_TIMEOUT_SECONDS = env_float("AI_COMPAT_TIMEOUT_SECONDS", 60.0)
+AI_COMPAT_STALL_SECONDS = env_float("AI_COMPAT_STALL_SECONDS", 30.0)
+AI_COMPAT_MAX_RETRIES = env_int("AI_COMPAT_MAX_RETRIES", 2, minimum=0)
+# A provider unavailable this many times in a row is skipped for the cool-down, then tried once.
+AI_BREAKER_THRESHOLD = env_int("AI_BREAKER_THRESHOLD", 3, minimum=1)
+AI_BREAKER_COOLDOWN_SECONDS = env_float("AI_BREAKER_COOLDOWN_SECONDS", 30.0)
 OFFLINE_CHUNK_SIZE = env_int("OFFLINE_CHUNK_SIZE", 24, minimum=1)
 OFFLINE_CHUNK_DELAY_MS = env_int("OFFLINE_CHUNK_DELAY_MS", 15, minimum=0)
 AI_MAX_VALIDATION_RETRIES = env_int("AI_MAX_VALIDATION_RETRIES", 1, minimum=0)

@@ -157,12 +157,14 @@ def _forget_probes(layer: Any, loop: asyncio.AbstractEventLoop) -> None:
 
 
 async def provider_check(timeout: float) -> Check:
-    """Whether the configured provider can be used: its name and whether it is configured."""
-    name = settings.AI_PROVIDER
-    if name == "offline":
-        configured = True
-    elif name == "gemini":
-        configured = bool(settings.GEMINI_API_KEY)
-    else:
-        configured = False
-    return {"ok": configured, "name": name, "configured": configured}
+    """Whether the configured chain can be used: by configuration only, no model request."""
+    from ai_chat.agent.chain import chain_entries, chain_problems
+
+    entries = chain_entries()
+    configured = not chain_problems()
+    return {
+        "ok": configured,
+        "name": ",".join(entry.name for entry in entries),
+        "configured": configured,
+        "chain": [{"name": e.name, "configured": e.configured} for e in entries],
+    }

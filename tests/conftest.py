@@ -14,6 +14,16 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_provider_breakers():
+    """Each test starts with every provider's circuit breaker closed."""
+    from ai_chat.agent.breaker import BREAKERS
+
+    BREAKERS.clear()
+    yield
+    BREAKERS.clear()
+
+
+@pytest.fixture(autouse=True)
 def clean_redis_keys(settings):
     """With REDIS_URL set, each test starts without other tests' limits and stream logs."""
     if not settings.REDIS_URL:

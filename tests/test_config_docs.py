@@ -34,3 +34,12 @@ def test_readme_and_compose_name_only_real_variables():
     production = (ROOT / ".env.production.example").read_text()
     example = set(re.findall(r"^([A-Z_]+)=", production, re.MULTILINE))
     assert example and example <= known, example - known
+
+
+def test_env_example_documents_each_variable_of_a_provider_entry():
+    """The per-entry variables of an OpenAI-compatible provider are all described."""
+    from config.env import PROVIDER_ENTRY_SUFFIXES
+
+    text = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^#\s+AI_PROVIDER_<NAME>_([A-Z_]+)", text, re.MULTILINE))
+    assert documented == set(PROVIDER_ENTRY_SUFFIXES)

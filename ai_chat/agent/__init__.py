@@ -2,27 +2,29 @@
 
 from functools import lru_cache
 
-from django.conf import settings
-
 from ai_chat.agent.base import Agent
 
 
 @lru_cache(maxsize=1)
 def get_agent() -> Agent:
-    """The configured provider; one instance (and one HTTP client) per process."""
-    return build_agent(settings.AI_PROVIDER)
+    """The configured chain; one instance (and one HTTP client per provider) per process."""
+    return build_agent()
 
 
-def build_agent(provider: str) -> Agent:
-    if provider == "offline":
-        from ai_chat.agent.offline import OfflineAgent
+def build_agent(provider: str | None = None) -> Agent:
+    """The configured chain (`AI_PROVIDERS`, else `AI_PROVIDER`), or the one provider named.
 
-        return OfflineAgent(
-            chunk_size=settings.OFFLINE_CHUNK_SIZE,
-            chunk_delay=settings.OFFLINE_CHUNK_DELAY_MS / 1000,
-        )
-    if provider == "gemini":
-        from ai_chat.agent.gemini import GeminiAgent
+    Raises ValueError, saying what is missing, when it cannot be used.
+    """
+    from ai_chat.agent.chain import build_chain, chain_entries
 
-        return GeminiAgent.from_settings()
-    raise ValueError(f"unknown AI_PROVIDER {provider!r}: use 'gemini' or 'offline'")
+    if provider is None:
+        return build_chain()
+    entries = [entry for entry in chain_entries() if entry.name == provider]
+    if not entries and provider in ("gemini", "offline"):
+        from ai_chat.agent.chain import Entry
+
+        entries = [Entry(provider)]
+    if not entries:
+        raise ValueError(f"unknown AI provider {provider!r}: not in the configured chain")
+    return build_chain(entries)

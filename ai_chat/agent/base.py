@@ -62,16 +62,25 @@ StreamEvent = TextChunk | Completion
 class AgentError(Exception):
     """A generation failed in the provider."""
 
-    def __init__(self, message: str, *, partial_text: str = "") -> None:
+    def __init__(self, message: str, *, partial_text: str = "", status: int | None = None) -> None:
         super().__init__(message)
         self.partial_text = partial_text
+        # The provider's HTTP status, when it answered with one (the fallback chain reads it).
+        self.status = status
 
 
 class AgentUnavailable(AgentError):
     """The provider could not answer: timeout, stall, 429 or 5xx after retries, network."""
 
-    def __init__(self, message: str, *, partial_text: str = "", retry_after: float | None = None):
-        super().__init__(message, partial_text=partial_text)
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_text: str = "",
+        retry_after: float | None = None,
+        status: int | None = None,
+    ):
+        super().__init__(message, partial_text=partial_text, status=status)
         self.retry_after = retry_after
 
 

@@ -35,6 +35,7 @@ from ai_chat.agent.base import (
     TextChunk,
     Usage,
 )
+from ai_chat.agent.schema import inline_refs
 
 logger = logging.getLogger(__name__)
 
@@ -264,8 +265,10 @@ def _translate(exc: Exception, partial: str) -> AgentError:
         if exc.message:
             what = f"{what}: {exc.message}"
         if partial or exc.code in RETRY_STATUSES or not 400 <= (exc.code or 0) < 500:
-            return AgentUnavailable(what, partial_text=partial, retry_after=_retry_after(exc))
-        return AgentInvalidRequest(what, partial_text=partial)
+            return AgentUnavailable(
+                what, partial_text=partial, retry_after=_retry_after(exc), status=exc.code
+            )
+        return AgentInvalidRequest(what, partial_text=partial, status=exc.code)
     if isinstance(exc, TimeoutError):
         return AgentUnavailable("Gemini's stream stalled", partial_text=partial)
     if not isinstance(exc, httpx2.HTTPError | errors.UnknownApiResponseError):
@@ -292,28 +295,3 @@ def _retry_after(exc: errors.APIError) -> float | None:
 
 def _name(value: Any) -> str:
     return str(getattr(value, "value", value))
-
-
-def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema with every local `$ref` replaced by its definition and `$defs` dropped.
-
-    Gemini accepts `$ref`, but not with sibling keywords, which pydantic emits (a referenced
-    model with a field description); inlining sidesteps that. Recursive models are refused.
-    """
-    defs = schema.get("$defs", {})
-
-    def resolve(node: Any, seen: tuple[str, ...]) -> Any:
-        if isinstance(node, list):
-            return [resolve(item, seen) for item in node]
-        if not isinstance(node, dict):
-            return node
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            name = ref.removeprefix("#/$defs/")
-            if name in seen:
-                raise ValueError(f"recursive schema reference {ref!r} cannot be inlined")
-            siblings = {k: v for k, v in node.items() if k != "$ref"}
-            return {**resolve(defs[name], (*seen, name)), **resolve(siblings, seen)}
-        return {k: resolve(v, seen) for k, v in node.items() if k != "$defs"}
-
-    return resolve(schema, ())

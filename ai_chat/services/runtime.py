@@ -46,7 +46,7 @@ class GenerationService:
     async def start(cls, process: ProcessRuntime) -> "GenerationService":
         """Build the provider in a thread: importing and configuring the Gemini SDK takes
         about a second, which must not stall the loop."""
-        agent = await asyncio.to_thread(build_agent, settings.AI_PROVIDER)
+        agent = await asyncio.to_thread(build_agent)  # the configured chain
         return cls(process, agent)
 
     async def request_cancel(self, conversation_id: str, *, across_processes: bool) -> bool:

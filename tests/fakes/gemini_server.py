@@ -19,19 +19,17 @@ sample of the `responseJsonSchema` instead (it may fail cross-field checks, like
 import argparse
 import json
 import os
-import queue
 import re
-import select
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, fields
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import pytest
+
+from tests.fakes.http_fake import Disconnected, EventHandler, FakeServer, Received
+
+__all__ = ["FakeGeminiServer", "Received", "Reply", "error_body", "sample_reply"]
 
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -106,73 +104,11 @@ class Reply:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-@dataclass(frozen=True)
-class Received:
-    """One request as the server saw it."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-    peer: tuple[str, int]
-
-    @property
-    def model(self) -> str:
-        return self.path.rsplit("/", 1)[-1].split(":", 1)[0]
-
-
-class FakeGeminiServer:
+class FakeGeminiServer(FakeServer[Reply]):
     """A threaded HTTP server answering each request with the next queued `Reply`."""
 
     def __init__(self, *, port: int = 0, default: Callable[[dict], Reply] | None = None):
-        self.default = default or sample_reply
-        self.requests: list[Received] = []
-        self.disconnects = 0
-        self._replies: queue.SimpleQueue[Reply] = queue.SimpleQueue()
-        self._disconnected = threading.Condition()
-        self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.fake = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "FakeGeminiServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def push(self, *replies: Reply) -> None:
-        for reply in replies:
-            self._replies.put(reply)
-
-    def next_reply(self, body: dict[str, Any]) -> Reply:
-        try:
-            return self._replies.get_nowait()
-        except queue.Empty:
-            return self.default(body)
-
-    def wait_for_disconnect(self, timeout: float) -> bool:
-        """Whether a client dropped a stream in progress within `timeout` seconds."""
-        with self._disconnected:
-            return self._disconnected.wait_for(lambda: self.disconnects > 0, timeout)
-
-    def record_disconnect(self) -> None:
-        with self._disconnected:
-            self.disconnects += 1
-            self._disconnected.notify_all()
+        super().__init__(_Handler, default or sample_reply, port=port)
 
     def make_agent(self, **overrides: Any) -> Any:
         """A GeminiAgent pointed here, with short timeouts and retry delays."""
@@ -191,114 +127,49 @@ class FakeGeminiServer:
         return GeminiAgent(**{**options, **overrides})
 
 
-class _Disconnected(Exception):
-    pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(EventHandler):
     server_version = "FakeGemini/1.0"
 
-    @property
-    def fake(self) -> FakeGeminiServer:
-        return self.server.fake  # type: ignore[attr-defined]
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
     def do_GET(self) -> None:
-        self._send_json(404, error_body(404, "fake server: only POST is served"))
+        self.send_json(404, error_body(404, "fake server: only POST is served"))
+
+    def bad_json_body(self) -> dict[str, Any]:
+        return error_body(400, "request body is not JSON")
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else {}
-        except json.JSONDecodeError:
-            self._send_json(400, error_body(400, "request body is not JSON"))
+        received = self.receive_json()
+        if received is None:
             return
-        parts = urlsplit(self.path)
-        self.fake.requests.append(
-            Received(
-                "POST",
-                parts.path,
-                parts.query,
-                dict(self.headers.items()),
-                body,
-                self.client_address,
-            )
-        )
-        reply = self.fake.next_reply(body)
+        reply = self.fake.next_reply(received.body)
         try:
-            self._wait(reply.delay)
+            self.wait(reply.delay)
             if reply.status != 200:
-                self._send_json(reply.status, reply.error or error_body(reply.status), reply)
-            elif parts.path.endswith(":streamGenerateContent"):
+                self.send_json(reply.status, reply.error or error_body(reply.status), reply.headers)
+            elif received.path.endswith(":streamGenerateContent"):
                 self._stream(reply)
             else:
-                self._send_json(200, _merged(reply), reply)
-        except _Disconnected:
+                self.send_json(200, _merged(reply), reply.headers)
+        except Disconnected:
             self.fake.record_disconnect()
             self.close_connection = True
 
-    def _send_json(self, status: int, payload: Any, reply: Reply | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (reply.headers if reply else {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
     def _stream(self, reply: Reply) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Transfer-Encoding", "chunked")
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
+        self.start_events(reply.headers)
         for payload in reply.raw:
-            self._write_event(payload)
+            self.write_event(payload)
         for index, event in enumerate(_events(reply)):
             if index and reply.pause:
-                self._wait(reply.pause)
-            self._write_event(json.dumps(event))
+                self.wait(reply.pause)
+            self.write_event(json.dumps(event))
         if reply.ending == "error":
-            self._write_event(json.dumps(reply.error or error_body(500, "fake mid-stream error")))
+            self.write_event(json.dumps(reply.error or error_body(500, "fake mid-stream error")))
         elif reply.ending == "drop":
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self.drop()
             return
         elif reply.ending == "stall":
-            self._wait(300.0)
+            self.wait(300.0)
             return
-        self._write(b"0\r\n\r\n")
-
-    def _write_event(self, payload: str) -> None:
-        data = f"data: {payload}\r\n\r\n".encode()
-        self._write(b"%x\r\n%s\r\n" % (len(data), data))
-
-    def _write(self, data: bytes) -> None:
-        try:
-            self.wfile.write(data)
-            self.wfile.flush()
-        except OSError as exc:
-            raise _Disconnected from exc
-
-    def _wait(self, seconds: float) -> None:
-        """Sleep, but notice (and raise on) the client closing the connection meanwhile."""
-        deadline = time.monotonic() + seconds
-        while (remaining := deadline - time.monotonic()) > 0:
-            if self.fake._stopping.is_set():
-                raise _Disconnected
-            readable, _, _ = select.select([self.connection], [], [], min(remaining, 0.02))
-            if readable:
-                try:
-                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
-                        raise _Disconnected
-                except OSError as exc:
-                    raise _Disconnected from exc
+        self.end_events()
 
 
 def _events(reply: Reply) -> Iterator[dict[str, Any]]:

@@ -144,6 +144,7 @@ def test_gemini_without_a_key_is_not_configured(client, settings):
         "ok": False,
         "name": "gemini",
         "configured": False,
+        "chain": [{"name": "gemini", "configured": False}],
         "ms": response.json()["checks"]["provider"]["ms"],
     }
 

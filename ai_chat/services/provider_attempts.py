@@ -1,0 +1,29 @@
+"""Storing the provider attempts of a generation (the register `ai_chat.agent.attempts` fills)."""
+
+import uuid
+from collections.abc import Sequence
+
+from ai_chat.agent.attempts import ProviderAttempt
+from ai_chat.models import AIProviderAttempt
+
+
+def attempts_record(
+    *, message_id: uuid.UUID | str | None, attempts: Sequence[ProviderAttempt]
+) -> list[AIProviderAttempt]:
+    """Called where a generation's message is stored: one insert for all of its attempts."""
+    rows = [
+        AIProviderAttempt(
+            message_id=message_id,
+            position=position,
+            provider=attempt.provider[:30],
+            model=attempt.model[:100],
+            outcome=attempt.outcome.value,
+            error_code=attempt.error_code[:50],
+            error=attempt.error,
+            first_chunk_ms=attempt.first_chunk_ms,
+            total_ms=max(0, attempt.total_ms),
+            started_at=attempt.started_at,
+        )
+        for position, attempt in enumerate(attempts)
+    ]
+    return AIProviderAttempt.objects.bulk_create(rows) if rows else []
