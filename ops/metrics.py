@@ -101,6 +101,12 @@ TOKENS = Counter(
     ["kind", "direction"],
     registry=REGISTRY,
 )
+PROVIDER_ATTEMPTS = Counter(
+    "lectern_provider_attempts",
+    "Providers asked (or skipped) for a stream, by provider of the chain and outcome.",
+    ["provider", "outcome"],
+    registry=REGISTRY,
+)
 EVENTS_PUBLISHED = Counter(
     "lectern_events_published",
     "Realtime events published to the channel layer, by event.",
@@ -203,6 +209,11 @@ def tokens_used(kind: str, input_tokens: int | None, output_tokens: int | None) 
     for direction, count in zip(DIRECTIONS, (input_tokens, output_tokens), strict=True):
         if isinstance(count, int) and count > 0:
             TOKENS.labels(label, direction).inc(count)
+
+
+def provider_attempt(provider: str, outcome: str) -> None:
+    """A provider of the chain was asked or skipped (names come from configuration: bounded)."""
+    PROVIDER_ATTEMPTS.labels(provider[:30], outcome).inc()
 
 
 def event_published(event: str) -> None:

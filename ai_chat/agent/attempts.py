@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from ops import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -59,6 +61,7 @@ def attempt_note(attempt: ProviderAttempt) -> None:
         f" [{attempt.error_code}]" if attempt.error_code else "",
         attempt.total_ms,
     )
+    metrics.provider_attempt(attempt.provider, attempt.outcome.value)
     collected = _collecting.get()
     if collected is not None:
         collected.append(attempt)

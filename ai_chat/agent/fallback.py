@@ -152,6 +152,12 @@ class FallbackAgent:
             verdict = True
             self._judge(clock, exc)
             raise
+        except Exception as exc:  # a bug, not an outage: noted, not counted, not handed over
+            if not verdict:
+                verdict = True
+                clock.note(Outcome.FAILED, AgentError(type(exc).__name__), code="internal")
+                breaker.released()
+            raise
         finally:
             if not verdict:  # the caller stopped reading (cancelled, or closed the stream)
                 clock.note(Outcome.CANCELLED)

@@ -3,8 +3,8 @@
 import uuid
 from collections.abc import Sequence
 
-from ai_chat.agent.attempts import ProviderAttempt
-from ai_chat.models import AIProviderAttempt
+from ai_chat.agent.attempts import Outcome, ProviderAttempt
+from ai_chat.models import AIMessage, AIProviderAttempt
 
 
 def attempts_record(
@@ -26,4 +26,9 @@ def attempts_record(
         )
         for position, attempt in enumerate(attempts)
     ]
+    streamed = [attempt for attempt in attempts if attempt.first_chunk_ms is not None]
+    if message_id and streamed and streamed[-1].outcome is not Outcome.ANSWERED:
+        # Failed mid-stream: the partial text kept on the message is this model's, not the
+        # first provider's that the message was created with. (An answer set it already.)
+        AIMessage.objects.filter(pk=message_id).update(model=streamed[-1].model[:100])
     return AIProviderAttempt.objects.bulk_create(rows) if rows else []

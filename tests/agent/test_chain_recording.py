@@ -106,6 +106,24 @@ def test_every_provider_down_fails_the_message_with_every_attempt(chain, user):
     ]
 
 
+def test_a_fallback_failing_mid_stream_is_the_model_of_the_failed_message(chain, user):
+    """Gemini down, groq fails after its first chunks: the message is `failed`, keeps groq's
+    partial text, and names groq's model (the configured one: the stream never said which
+    version answered); the chain goes no further."""
+    gemini, groq = chain
+    gemini.push(GeminiReply.http_error(503), GeminiReply.http_error(503))
+    groq.push(OpenAIReply(chunks=['{"title": ', '"Ja'], ending="drop", model="llama-partial"))
+    with pytest.raises(CommandError, match="ai_unavailable"):
+        generate(user)
+    message = AIMessage.objects.get(role="assistant")
+    assert message.status == "failed" and message.content == '{"title": "Ja'
+    assert message.model == "llama-test"
+    assert list(message.provider_attempts.values_list("provider", "outcome")) == [
+        ("gemini", "unavailable"),
+        ("groq", "failed"),
+    ]
+
+
 def test_an_open_breaker_skips_gemini_and_says_so(chain, user):
     """After two failed generations Gemini's breaker is open: the third asks only groq and
     records Gemini as skipped."""

@@ -17,6 +17,7 @@ from ai_chat.agent.base import (
 )
 from ai_chat.agent.breaker import CircuitBreaker, State
 from ai_chat.agent.fallback import FallbackAgent, Link
+from ops.metrics import REGISTRY
 from tests.fakes import gemini_server as gemini_fake
 from tests.fakes import openai_server as openai_fake
 from tests.fakes.gemini_server import Reply as GeminiReply
@@ -71,6 +72,12 @@ async def run(agent, request=REQUEST):
     return await asyncio.create_task(one())
 
 
+def counted(provider, outcome):
+    """The Prometheus count of attempts of `provider` with `outcome`."""
+    labels = {"provider": provider, "outcome": outcome}
+    return REGISTRY.get_sample_value("lectern_provider_attempts_total", labels) or 0.0
+
+
 def outcomes(attempts):
     return [(a.provider, a.outcome, a.error_code) for a in attempts]
 
@@ -80,7 +87,12 @@ async def test_gemini_down_hands_over_to_the_next_provider(chain, gemini_server,
     provider answers, and the Completion names the model that answered."""
     gemini_server.push(*GEMINI_DOWN)
     openai_server.push(OpenAIReply(chunks=["Hi ", "there."]))
+    before = counted("gemini", "unavailable"), counted("compat", "answered")
     events, error, attempts = await run(chain)
+    assert (counted("gemini", "unavailable"), counted("compat", "answered")) == (
+        before[0] + 1,
+        before[1] + 1,
+    )
     assert error is None
     assert events[:2] == [TextChunk("Hi "), TextChunk("there.")]
     assert isinstance(events[-1], Completion) and events[-1].model == "fake-openai-001"
@@ -232,3 +244,38 @@ async def test_concurrent_generations_collect_their_own_attempts(
     (_, e1, first), (_, e2, second) = await asyncio.gather(run(chain), run(chain))
     assert e1 is None and e2 is None
     assert len(first) == 1 and len(second) == 1
+
+
+class BrokenAgent:
+    """A provider with a bug: it raises something that is not an AgentError."""
+
+    name = "broken"
+    model = "broken-1"
+
+    async def stream(self, request):
+        raise RuntimeError("bug")
+        yield  # an async generator, like every provider
+
+    async def aclose(self):
+        return None
+
+
+async def test_a_bug_in_a_provider_is_neither_handed_over_nor_counted(openai_server, clock):
+    """A provider's own bug surfaces as it is (the runner reports an internal error); it is
+    noted `failed` with code `internal`, and the breaker does not count it as an outage."""
+    breaker = CircuitBreaker(threshold=1, cooldown=30, clock=clock)
+    backup = openai_server.make_agent()
+    agent = FallbackAgent(
+        [Link(BrokenAgent(), breaker), Link(backup, CircuitBreaker(threshold=1, cooldown=30))]
+    )
+    try:
+        with pytest.raises(RuntimeError):
+            await run(agent)
+        attempts = attempts_collect([])
+        with pytest.raises(RuntimeError):
+            async for _ in agent.stream(REQUEST):
+                pass
+    finally:
+        await agent.aclose()
+    assert outcomes(attempts) == [("broken", Outcome.FAILED, "internal")]
+    assert breaker.state is State.CLOSED and openai_server.requests == []
