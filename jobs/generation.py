@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 
 from ai_chat.agent import build_agent
 from ai_chat.generation.run import generation_run
@@ -76,7 +75,7 @@ async def lesson_generation_run(
     ids)` is awaited once the conversation and message exist, so the job can point at them.
     """
     owned = agent is None
-    agent = agent or await asyncio.to_thread(build_agent, settings.AI_PROVIDER)
+    agent = agent or await asyncio.to_thread(build_agent)  # the configured chain
     try:
         prepared = await database_sync_to_async(_prepare)(job, agent.model)
         if on_started is not None:

@@ -99,7 +99,7 @@ def test_provider_down_is_retried_then_fails_readably(
 ):
     settings.JOB_MAX_ATTEMPTS = 2
     gemini_server.default = lambda _body: Reply.http_error(503, "overloaded")
-    monkeypatch.setattr("jobs.generation.build_agent", lambda _p: gemini_server.make_agent())
+    monkeypatch.setattr("jobs.generation.build_agent", lambda *_: gemini_server.make_agent())
     job = queue(user, lesson)
     assert job_run(job_id=job.pk) == "retrying"
     assert LessonJob.objects.get().status == "queued"
