@@ -10,7 +10,13 @@ from ai_chat.models import AIMessage, AIProviderAttempt
 def attempts_record(
     *, message_id: uuid.UUID | str | None, attempts: Sequence[ProviderAttempt]
 ) -> list[AIProviderAttempt]:
-    """Called where a generation's message is stored: one insert for all of its attempts."""
+    """Called where a generation's message is stored: one insert for all of its attempts.
+
+    A message deleted meanwhile (retention, or its user) leaves them unlinked: the register of
+    what the providers did is kept, nothing of the conversation is.
+    """
+    if message_id and not AIMessage.objects.select_for_update().filter(pk=message_id).exists():
+        message_id = None
     rows = [
         AIProviderAttempt(
             message_id=message_id,

@@ -159,3 +159,16 @@ def test_attempts_are_shown_on_the_message_in_the_admin(chain, user, client, sta
     assert register.status_code == 200 and "groq" in register.content.decode()
     assert AIProviderAttempt.objects.count() == 2
     assert "gsk-test-key" not in text and "test-key" not in text
+
+
+def test_attempts_of_a_deleted_message_are_kept_unlinked(user):
+    """The message went away before its end was stored: the attempts are kept, unlinked."""
+    from datetime import UTC, datetime
+
+    from ai_chat.agent.attempts import Outcome, ProviderAttempt
+    from ai_chat.services.provider_attempts import attempts_record
+
+    attempt = ProviderAttempt("groq", "llama", Outcome.ANSWERED, datetime.now(UTC), total_ms=5)
+    rows = attempts_record(message_id="00000000-0000-0000-0000-000000000001", attempts=[attempt])
+    assert [(r.message_id, r.provider) for r in rows] == [(None, "groq")]
+    assert AIProviderAttempt.objects.get().message_id is None
