@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from ai_chat.agent import build_agent
 from ai_chat.generation.run import generation_run

@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ai_chat.agent.attempts import ProviderAttempt
 from ai_chat.agent.base import GenerationRequest
 from ai_chat.kinds.base import ContextSchema, Kind
 
@@ -22,6 +23,8 @@ class GenerationJob:
     request: GenerationRequest
     recorder: "Recorder"
     started_at: float = field(default_factory=time.monotonic)
+    # Every provider attempt of this generation (the fallback chain's register), stored with it.
+    attempts: list[ProviderAttempt] = field(default_factory=list)
 
     @property
     def conversation_uuid(self) -> uuid.UUID:

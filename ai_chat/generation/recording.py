@@ -15,10 +15,12 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 from django.db import transaction
 
+from ai_chat.agent.attempts import ProviderAttempt
 from ai_chat.agent.base import Usage
 from ai_chat.models import AIMessage
 from ai_chat.services import quota
 from ai_chat.services.conversations import message_finish
+from ai_chat.services.provider_attempts import attempts_record
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ class Ending:
     error_code: str = ""
     error: str = ""
     latency_ms: int | None = None
+    # The providers asked for it (the fallback chain's register), stored with the message.
+    attempts: tuple[ProviderAttempt, ...] = ()
 
 
 class Recorder(Protocol):
@@ -115,6 +119,7 @@ class DatabaseRecorder:
             error_code=ending.error_code,
             error=clean_text(ending.error),
         )
+        attempts_record(message_id=self.message_id, attempts=ending.attempts)
         if self.reservation is not None:
             reservation = self.reservation if held else replace(self.reservation, tokens=0)
             quota.quota_settle(

@@ -8,8 +8,10 @@ end raises, the message is failed as simply as possible and the client gets `int
 import asyncio
 import logging
 from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Any
 
+from ai_chat.agent.attempts import attempts_collect
 from ai_chat.agent.base import Agent, AgentError, Usage
 from ai_chat.generation.attempt import attempt_stream, attempt_validated
 from ai_chat.generation.errors import internal_error, protocol_error_for
@@ -31,6 +33,7 @@ CHECKPOINT_SECONDS = 5.0
 async def generation_run(*, job: GenerationJob, agent: Agent, hub: StreamHub) -> str:
     """Run `job` to its end on `agent`, its frames going to `hub` (opened here); returns the
     outcome: `completed`, `cancelled` or `failed`."""
+    attempts_collect(job.attempts)  # the chain notes each provider it asks here
     if not hub.is_local(job.message_id):
         hub.open(job.message_id)
     await _announce(job, "create", "streaming")
@@ -95,6 +98,7 @@ async def _record(
     job: GenerationJob, ending: Ending, final: ServerFrame, outcome: str
 ) -> tuple[ServerFrame, str]:
     """Record the end; when that fails, fail the message simply and say `internal_error`."""
+    ending = replace(ending, attempts=tuple(job.attempts))
     try:
         await job.recorder.record(ending)
         return final, outcome
