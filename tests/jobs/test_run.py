@@ -75,7 +75,15 @@ def test_a_job_cancelled_before_it_runs_never_generates(user, lesson):
     assert not AIMessage.objects.exists()
 
 
+@pytest.mark.postgres
 def test_a_running_job_cancelled_stops_and_writes_nothing(user, lesson, settings):
+    """Two threads write at once: the shared-cache in-memory SQLite test database refuses the
+    second writer instead of waiting, so this runs on PostgreSQL (the worker test covers SQLite
+    files, where writers wait)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL): in-memory SQLite refuses concurrent writers")
     import threading
 
     settings.OFFLINE_CHUNK_DELAY_MS = 20
