@@ -59,6 +59,13 @@ class StreamHub:
     def is_local(self, message_id: str) -> bool:
         return message_id in self._streams
 
+    async def forget(self, message_id: str) -> None:
+        """Drop a message's frame log, here and in the mirror, as if it had expired: a later
+        `follow` rebuilds the message from the database."""
+        self._streams.pop(message_id, None)
+        if self.mirror is not None:
+            await self.mirror.redis.delete(self.mirror._key(message_id))
+
     async def publish(self, message_id: str, frame: Frame) -> None:
         stream = self._streams[message_id]
         stream.frames.append(frame)

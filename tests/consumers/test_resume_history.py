@@ -115,9 +115,7 @@ async def test_resume_rebuilds_an_ended_message_from_the_database(connect, user)
     client = await connect("course", user)
     original = await client.generate()
     runtime = await generation_service()
-    runtime.hub._streams.pop(original[1]["message_id"])
-    if runtime.hub.mirror is not None:  # with Redis, the log outlives the process: drop it too
-        await runtime.hub.mirror.redis.delete(runtime.hub.mirror._key(original[1]["message_id"]))
+    await runtime.hub.forget(original[1]["message_id"])  # here and, with Redis, the mirror
     await client.send(type="resume", conversation_id=original[0]["conversation_id"])
     replay = await client.until(*FINAL_TYPES)
     text = "".join(f["chunk"] for f in streaming(original))
