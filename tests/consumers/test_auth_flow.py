@@ -131,6 +131,14 @@ async def test_garbage_token_is_invalid_token_then_close_4401(connect, firebase)
     assert code == 4401
 
 
+async def test_an_oversized_token_is_invalid_token_then_close_4401(connect, firebase):
+    """A token far over any real ID token's size is a bad token like any other, answered at
+    once (it used to be `invalid_message`, leaving the socket to wait for the auth timeout)."""
+    frames, code = await auth_refused(connect, "x" * 40_000)
+    assert [(f["type"], f["code"]) for f in frames] == [("auth_error", "invalid_token")]
+    assert code == 4401
+
+
 async def test_expired_token_is_expired_token_then_close_4401(connect, firebase):
     """A token past its expiry gets `auth_error` expired_token, then close 4401."""
     now = int(time.time())

@@ -129,6 +129,31 @@ async def test_a_failure_while_recording_still_ends_with_one_error_frame(user, m
     assert (await AIDailyUsage.objects.aget(user=user)).reserved_tokens == 0
 
 
+async def test_what_streamed_is_kept_on_the_message_while_it_streams(user, monkeypatch):
+    """Checkpoints: while a generation streams, its message holds the text so far (so a
+    process that dies leaves its interrupted message with what its client saw)."""
+    from ai_chat.generation import run as run_module
+
+    monkeypatch.setattr(run_module, "CHECKPOINT_SECONDS", 0.0)
+    turn = await database_sync_to_async(prepared)(user, "course")
+    hub = StreamHub(ttl=60)
+    seen: list[tuple[str, str]] = []
+
+    async def watch() -> None:
+        async for frame in hub.follow(turn.job.message_id):
+            if isinstance(frame, StreamingFrame) and frame.index == 20:
+                await asyncio.sleep(0.3)  # let the background checkpoint land
+                message = await AIMessage.objects.aget(pk=turn.job.message_id)
+                seen.append((message.status, message.content))
+
+    hub.open(turn.job.message_id)
+    watcher = asyncio.ensure_future(watch())
+    await generation_run(job=turn.job, agent=OfflineAgent(chunk_delay=0.02), hub=hub)
+    await watcher
+    (status, content) = seen[0]
+    assert status == AIMessage.Status.STREAMING and content.startswith("{")
+
+
 def test_a_plain_python_process_runs_a_generation_and_saves_it(tmp_path):
     """`manage.py generate` runs a generation in a process with no server and no socket."""
     env = {
