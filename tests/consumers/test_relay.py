@@ -102,12 +102,13 @@ async def test_frames_are_served_while_the_database_thread_is_busy(connect, user
     frame dispatch must not hop to that thread first (Channels' default does)."""
     client = await connect("course", user)
     release = threading.Event()
-    held = database_sync_to_async(lambda: release.wait(10))()
+    held = database_sync_to_async(lambda: release.wait(60))()
     busy = asyncio.ensure_future(held)
     await asyncio.sleep(0.05)  # the database thread is now inside `release.wait`
     try:
-        pong = await client.request(type="ping", request_id="p1", timeout=2)
+        pong = await client.request(type="ping", request_id="p1", timeout=30)
         assert pong == {"type": "pong", "request_id": "p1"}
+        assert not busy.done()  # answered while the thread was still held
     finally:
         release.set()
         await busy

@@ -70,7 +70,6 @@ async def test_resume_on_another_process_replays_then_follows_live(pair):
     await ws_a.close()
 
     ws_b = await _open(b, cookie)
-    sent = time.monotonic()
     await ws_b.send(
         json.dumps(
             {
@@ -83,7 +82,6 @@ async def test_resume_on_another_process_replays_then_follows_live(pair):
         )
     )
     rest = await _until(ws_b, "complete", "error")
-    first_replay_ms = (time.monotonic() - sent) * 1000
     await ws_b.close()
     indexes = [f["index"] for f in rest if f["type"] == "streaming"]
     assert indexes == list(range(seen[-1]["index"] + 1, seen[-1]["index"] + 1 + len(indexes)))
@@ -92,7 +90,6 @@ async def test_resume_on_another_process_replays_then_follows_live(pair):
         f["chunk"] for f in rest if f["type"] == "streaming"
     )
     assert json.loads(text) == rest[-1]["data"]
-    assert first_replay_ms < 5000
 
 
 async def test_cancel_sent_to_another_process_stops_the_generation(pair):
