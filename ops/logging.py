@@ -71,10 +71,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:@/\s]*:)[^@/\s]+(@)"), rf"\1{REDACTED}\2"),
     # Authorization header values.
     (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1\2{REDACTED}"),
-    # A JWT (Firebase ID tokens among them): three base64url segments, nothing dotted around.
+    # A JWT (Firebase ID tokens among them): three base64url segments, the first two JSON
+    # objects ("ey" is how `{"` or `{ ` starts in base64url). Dotted names of modules, exception
+    # classes and hosts (`autobahn.exception.PayloadExceededError`) do not start that way.
     (
         re.compile(
-            r"(?<![A-Za-z0-9_.-])[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
+            r"(?<![A-Za-z0-9_.-])ey[A-Za-z0-9_-]{6,}\.ey[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*"
             r"(?![A-Za-z0-9_.-])"
         ),
         REDACTED,

@@ -167,6 +167,33 @@ def test_redaction_leaves_ordinary_text_alone():
     assert json.loads(through_handler(make_record(text)))["message"] == text
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "autobahn.exception.PayloadExceededError",
+        "websockets.exceptions.ConnectionClosedError",
+        "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "psycopg_pool.PoolTimeout.occurred",
+    ],
+)
+def test_redaction_keeps_dotted_names_of_modules_and_exceptions(name):
+    """Only tokens are redacted: a dotted exception name in a message or traceback stays."""
+    try:
+        raise RuntimeError(f"closed: {name}")
+    except RuntimeError:
+        record = make_record("relay ended with %s", name, exc_info=sys.exc_info())
+    line = json.loads(through_handler(record))
+
+    assert line["message"] == f"relay ended with {name}"
+    assert line["exception"].endswith(f"RuntimeError: closed: {name}")
+
+
+def test_redaction_removes_an_unsigned_jwt_with_an_empty_signature():
+    token = jwt().rsplit(".", 1)[0] + "."
+    line = through_handler(make_record("token %s", token))
+    assert token.split(".")[1] not in line and "[redacted]" in line
+
+
 def test_a_record_whose_arguments_do_not_fit_is_kept():
     line = through_handler(make_record("two %s %s", "only-one"))
 
