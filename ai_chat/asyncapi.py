@@ -232,7 +232,8 @@ def _channel_description(kind: str) -> str:
     return (
         f"{what}\n\nNot anonymous: authenticate with the session cookie at the handshake "
         "(answered `auth_success`) or with an `auth` frame first. The handshake is refused "
-        "(HTTP 403) when the `Origin` header is not an allowed host."
+        "(HTTP 403) unless the `Origin` header is the server's own origin (host and port) or "
+        "one of `CSRF_TRUSTED_ORIGINS`."
     )
 
 

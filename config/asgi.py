@@ -12,12 +12,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core import checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from config.websocket_origin import OriginValidator  # noqa: E402
 from sockets.session import SessionUserMiddleware  # noqa: E402
 
 
@@ -37,8 +37,6 @@ refuse_unsafe_production()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            SessionUserMiddleware(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": OriginValidator(SessionUserMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

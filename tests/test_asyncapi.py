@@ -39,7 +39,13 @@ from realtime import server_frames as events_frames
 from realtime.protocol import events_client_models, events_frame_types
 from sockets import errors
 from sockets.codes import CloseCode
-from tests.consumers.conftest import PATHS, SAVEABLE_KINDS, example_contexts, shutdown_runtime
+from tests.consumers.conftest import (
+    ORIGIN,
+    PATHS,
+    SAVEABLE_KINDS,
+    example_contexts,
+    shutdown_runtime,
+)
 
 # The paths PROTOCOL.md documents: routing must keep serving them.
 DOCUMENTED_PATHS = {
@@ -353,9 +359,7 @@ async def sockets(settings):
     opened: list[Socket] = []
 
     async def open_socket(kind: str = "course", user=None) -> Socket:
-        ws = WebsocketCommunicator(
-            application, PATHS[kind], headers=[(b"origin", b"http://127.0.0.1")]
-        )
+        ws = WebsocketCommunicator(application, PATHS[kind], headers=ORIGIN)
         if user is not None:
             ws.scope["user"] = user
         connected, _ = await ws.connect()

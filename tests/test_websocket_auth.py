@@ -13,6 +13,7 @@ from sockets.session import SessionUserMiddleware
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")
 
 
 def session_cookie_for(user) -> str:
@@ -22,7 +23,9 @@ def session_cookie_for(user) -> str:
 
 
 async def first_frame(cookie: str | None) -> dict:
-    headers = [ORIGIN] + ([(b"cookie", f"a=1; sessionid={cookie}".encode())] if cookie else [])
+    headers = [ORIGIN, HOST]
+    if cookie:
+        headers.append((b"cookie", f"a=1; sessionid={cookie}".encode()))
     communicator = WebsocketCommunicator(application, "/ws/ai/course-generation/", headers)
     connected, _ = await communicator.connect(timeout=10)
     assert connected

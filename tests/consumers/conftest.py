@@ -27,7 +27,8 @@ from tests.fakes.gemini_server import gemini_server  # noqa: F401
 PATHS = {name: KINDS[name].path for name in kind_names()}
 GENERATION_KINDS = [name for name in kind_names() if KINDS[name].structured]
 SAVEABLE_KINDS = [name for name in kind_names() if KINDS[name].saveable]
-ORIGIN = [(b"origin", b"http://127.0.0.1")]
+# A page served by this server: its Origin names the host (and port) the handshake goes to.
+ORIGIN = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
 FINAL_TYPES = ("complete", "cancelled", "error")
 
 

@@ -5,7 +5,7 @@ from channels.testing import WebsocketCommunicator
 
 from ai_chat.models import AIConversation, AIFeedback
 from config.asgi import application
-from tests.consumers.conftest import Client
+from tests.consumers.conftest import ORIGIN, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,9 +13,7 @@ CHAT = "/ws/ai/chat/"
 
 
 async def _anonymous(settings, client_ip="10.0.0.1", headers=()):
-    communicator = WebsocketCommunicator(
-        application, CHAT, headers=[(b"origin", b"http://127.0.0.1"), *headers]
-    )
+    communicator = WebsocketCommunicator(application, CHAT, headers=[*ORIGIN, *headers])
     communicator.scope["client"] = (client_ip, 5000)
     connected, _ = await communicator.connect()
     assert connected

@@ -4,7 +4,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
-from tests.consumers.conftest import open_client
+from tests.consumers.conftest import ORIGIN, open_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,9 +13,7 @@ async def test_a_generation_is_announced_when_it_starts_and_ends(user, settings)
     """`generation` create (streaming) then update (completed) reach the user's events socket."""
     settings.AI_PROVIDER = "offline"
     settings.OFFLINE_CHUNK_DELAY_MS = 0
-    events = WebsocketCommunicator(
-        application, "/ws/events/", headers=[(b"origin", b"http://127.0.0.1")]
-    )
+    events = WebsocketCommunicator(application, "/ws/events/", headers=ORIGIN)
     events.scope["user"] = user
     assert (await events.connect())[0]
     assert (await events.receive_json_from())["type"] == "auth_success"
