@@ -33,6 +33,12 @@ class GenerationRequest:
     # The validated context of the request (the offline provider builds its placeholder from it).
     context: dict[str, Any] = field(default_factory=dict)
     max_output_tokens: int | None = None
+    # What the user typed this turn. `prompt` wraps it in instructions (a refinement's "Revise
+    # your previous result...", a validation retry's errors); a provider without a model (the
+    # offline one) answers from these words, so no prompt text ends up in saved rows.
+    user_text: str = ""
+    # This turn revises the latest result in `history` (a `refinement` frame).
+    refinement: bool = False
 
 
 @dataclass(frozen=True)

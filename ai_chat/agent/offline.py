@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from ai_chat.agent.base import Completion, GenerationRequest, StreamEvent, TextChunk, Usage
 
@@ -29,9 +30,14 @@ class OfflineAgent:
         )
 
     def render(self, request: GenerationRequest) -> str:
+        """The placeholder for the user's own words; a refinement keeps the previous result."""
         from ai_chat.kinds import get_kind
 
-        data = get_kind(request.kind).placeholder(prompt=request.prompt, context=request.context)
+        previous = previous_result(request) if request.refinement else None
+        if previous is not None:  # no model is here to revise it: the result stands as it was
+            return json.dumps(previous, indent=1, ensure_ascii=False)
+        words = request.user_text or request.prompt
+        data = get_kind(request.kind).placeholder(prompt=words, context=request.context)
         if request.result_schema is None:
             return str(data["text"])
         return json.dumps(data, indent=1, ensure_ascii=False)
@@ -53,3 +59,17 @@ class OfflineAgent:
 
     async def aclose(self) -> None:
         return None
+
+
+def previous_result(request: GenerationRequest) -> dict[str, Any] | None:
+    """The latest structured result in the history, when there is one that parses."""
+    if request.result_schema is None:
+        return None
+    for turn in reversed(request.history):
+        if turn.role == "model":
+            try:
+                data = json.loads(turn.text)
+            except ValueError:
+                return None
+            return data if isinstance(data, dict) else None
+    return None

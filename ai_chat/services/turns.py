@@ -105,6 +105,8 @@ def turn_prepare(
         result_schema=kind.result_schema(),
         context=context_data,
         max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
+        user_text=content,
+        refinement=refinement,
     )
     message_id = str(started.assistant_message.pk)
     job = GenerationJob(

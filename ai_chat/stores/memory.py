@@ -134,6 +134,8 @@ class MemoryStore:
             result_schema=spec.result_schema(),
             context=parsed.model_dump(mode="json"),
             max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
+            user_text=content,
+            refinement=refinement,
         )
         job = GenerationJob(
             user_id=0,

@@ -261,3 +261,24 @@ async def test_failure_recording_provenance_rolls_back_the_domain_rows(
     error = await client.error(type="save", conversation_id=complete["conversation_id"])
     assert error["code"] == "internal_error"
     assert await row_counts() == before
+
+
+async def test_a_refined_offline_course_saves_the_users_words_not_the_prompt(connect, user):
+    """Refining on the offline provider keeps the course about what the user asked for: no
+    wrapped refinement prompt reaches the result, the saved rows or the conversation."""
+    client = await connect("course", user)
+    first = await generated(client, content="Java for kids")
+    cid = first["conversation_id"]
+    await client.send(type="refinement", conversation_id=cid, content="make it shorter")
+    refined = (await client.until("complete", "error"))[-1]
+    assert refined["type"] == "complete", refined
+    assert refined["data"] == first["data"]  # no model here to revise it: the result stands
+    await save(client, cid)
+
+    course = await Course.objects.aget()
+    titles = [course.title, course.description]
+    titles += [m.title async for m in Module.objects.filter(course=course)]
+    titles += [lesson.title async for lesson in Lesson.objects.filter(course=course)]
+    titles.append((await AIConversation.objects.aget(pk=cid)).title)
+    assert course.title == "[Placeholder] Java for kids"
+    assert not [t for t in titles if "Revise" in t or "Instruction" in t or "shorter" in t]
