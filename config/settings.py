@@ -252,6 +252,9 @@ WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 10.0)
 # Presence entries live three beats and every process sweeps every beat, so a viewer on a
 # killed process leaves within about four beats.
 PRESENCE_HEARTBEAT_SECONDS = env_float("PRESENCE_HEARTBEAT_SECONDS", 10.0)
+# Without REDIS_URL only: how often a server looks for notifications stored by another process
+# (`manage.py notify`) to send them to its open pages; 0 turns that off.
+NOTIFICATIONS_POLL_SECONDS = env_float("NOTIFICATIONS_POLL_SECONDS", 2.0)
 
 # /metrics without a staff session: these addresses or networks (the Prometheus servers).
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])

@@ -1,5 +1,7 @@
 """Notifications: stored, sent live to their user's room, marked read by that user only."""
 
+import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,6 +12,11 @@ from realtime.models import Notification
 from realtime.publish import publish_event
 
 UNREAD_IN_SNAPSHOT = 50
+# Ids this process stored, and so published itself, with when: the notification poll of a
+# server without a shared channel layer (realtime/notification_poll.py) skips them.
+PUBLISHED_HERE_SECONDS = 300
+_lock = threading.Lock()
+_published_here: dict[int, float] = {}
 
 
 def notification_payload(notification: Notification) -> dict[str, Any]:
@@ -37,7 +44,22 @@ def notification_create(
         action="create",
         payload=notification_payload(notification),
     )
+    _note_published_here(notification.pk)
     return notification
+
+
+def _note_published_here(notification_id: int) -> None:
+    now = time.monotonic()
+    with _lock:
+        _published_here[notification_id] = now
+        for stale in [i for i, at in _published_here.items() if now - at > PUBLISHED_HERE_SECONDS]:
+            del _published_here[stale]
+
+
+def notifications_published_here() -> set[int]:
+    """Ids of the notifications this process stored (in the last few minutes)."""
+    with _lock:
+        return set(_published_here)
 
 
 @transaction.atomic

@@ -7,6 +7,9 @@ With Redis, every `PRESENCE_HEARTBEAT_SECONDS` (default 10) the process renews i
 connections and sweeps every room for connections nobody renewed within three beats (a killed
 process); the users who left are announced with `presence` `delete`. So a viewer held by a
 dead process leaves within about four beats.
+
+Without Redis (the in-memory layer reaches this process only), it polls for notifications that
+other processes stored (`manage.py notify`) and publishes them here: realtime/notification_poll.py.
 """
 
 import asyncio
@@ -17,6 +20,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from realtime import registry
+from realtime.notification_poll import NotificationPoll
 from realtime.people import user_names
 from realtime.presence import Changes, LocalPresence, RedisPresence
 from realtime.publish import apublish_event
@@ -37,6 +41,8 @@ class RealtimeRuntime:
         self.presence: LocalPresence | RedisPresence
         if redis is None:
             self.presence = LocalPresence()
+            if settings.NOTIFICATIONS_POLL_SECONDS > 0:
+                process.spawn(NotificationPoll().run_forever(), name="lectern-notification-poll")
         else:
             self.presence = RedisPresence(redis, ttl=3 * heartbeat_seconds())
             process.spawn(self._beat_forever(), name="lectern-presence")

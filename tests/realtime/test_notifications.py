@@ -68,3 +68,26 @@ async def test_marking_read_twice_sends_no_second_update(events, user):
     ack = await client.request(type="mark_read", notification_ids=[one.pk])
     assert ack["notification_ids"] == []
     assert await client.nothing(0.3)
+
+
+async def test_without_redis_a_notification_another_process_stored_reaches_open_pages(
+    events, user, other_user, settings
+):
+    """The in-memory layer is per process: the server finds rows stored elsewhere (as by
+    `manage.py notify`) and sends each once; its own notifications are not sent twice."""
+    if settings.REDIS_URL:
+        pytest.skip("with Redis every process publishes through the shared layer")
+    settings.NOTIFICATIONS_POLL_SECONDS = 0.1
+    ana, bob = await events(user), await events(other_user)
+    await ana.subscribe(f"user:{user.pk}")
+    await bob.subscribe(f"user:{other_user.pk}")
+    stored = await Notification.objects.acreate(user=user, title="From another process")
+    frame = await ana.event(timeout=10)
+    assert (frame["event"], frame["action"]) == ("notification", "create")
+    assert frame["payload"]["id"] == stored.pk
+    assert frame["payload"]["title"] == "From another process"
+
+    own = await sync_to_async(notification_create)(user=user, title="Stored here")
+    assert (await ana.event())["payload"]["id"] == own.pk
+    assert await ana.nothing(1.0)  # several polls later: neither is sent again
+    assert await bob.nothing(0.1)
