@@ -257,6 +257,7 @@ async def exchange(client: Any, frames: list[tuple[str, Any]], tally: dict[str, 
     }
 
 
+@pytest.mark.timeout(1800)  # 10,000 frames (FUZZ_EXAMPLES=100) take minutes on a loaded machine
 def test_fuzzed_frames_are_answered_and_the_connection_stays_open(user, settings, caplog):
     """Over 5,000 hostile frames each get a protocol answer; `ping` is answered after each batch."""
     settings.RATE_LIMIT_MESSAGES_PER_MINUTE = 1000
