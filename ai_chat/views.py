@@ -4,12 +4,15 @@ events panel (`/ws/events/`), which any signed-in user may open at `/events/`.""
 from functools import wraps
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 
-from ai_chat.kinds import KINDS, kind_names
+from ai_chat.kinds import KINDS, kind_names, object_types
 from learning.selectors import course_viewable_by
 from lessons.models import Lesson
 
@@ -55,8 +58,33 @@ def playground(request: HttpRequest) -> HttpResponse:
         {
             "endpoints": playground_endpoints(user=request.user),
             "first_lesson_id": _first_lesson_id(request),
+            # Known server-side, so the offline banner shows before any generation.
+            "offline": settings.AI_PROVIDER == "offline",
+            "admin_urls": admin_change_urls(),
         },
     )
+
+
+ID_MARK = "__id__"
+
+
+def admin_change_urls() -> dict[str, str]:
+    """Each saved object type's admin change URL, with `__id__` where the row's id goes. The
+    model of an object type is the one named like it (`quiz_question`: QuizQuestion)."""
+    models = {model._meta.model_name: model for model in apps.get_models()}
+    urls = {}
+    for object_type in object_types():
+        model = models.get(object_type.replace("_", ""))
+        if model is None:
+            continue
+        meta = model._meta
+        try:
+            urls[object_type] = reverse(
+                f"admin:{meta.app_label}_{meta.model_name}_change", args=[ID_MARK]
+            )
+        except NoReverseMatch:  # not in the admin: the playground shows it without a link
+            continue
+    return urls
 
 
 @login_required

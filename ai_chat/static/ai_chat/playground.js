@@ -2,14 +2,21 @@
 // Server data only ever reaches the page through textContent, never through innerHTML.
 
 import { LecternClient } from "./lectern-client.js";
-import { renderMarkdownInto } from "./markdown.js";
+import {
+  errorView, historyItems, logEntry, parseContext, renderTranscript, resultView, savedItems,
+} from "./playground-view.js";
 
 const STORE_KEY = "lectern.playground";
 const OFFLINE_MODEL = "offline-placeholder";
 const LOG_LIMIT = 1000;
+// Frames that answer a `message` or `refinement` for good (`conversation` comes before these).
+const ANSWERS = new Set(["started", "complete", "cancelled", "error", "auth_error"]);
 
 const $ = (id) => document.getElementById(id);
 const endpoints = JSON.parse($("endpoints").textContent);
+const adminUrls = JSON.parse($("admin-urls").textContent);
+// The server says whether the offline provider answers, before any generation.
+const serverOffline = $("offline-banner").dataset.serverOffline === "true";
 const byKind = Object.fromEntries(endpoints.map((e) => [e.kind, e]));
 
 /**
@@ -77,6 +84,7 @@ function handle(frame) {
     case "conversation":
       if (frame.conversation_id !== state.conversation_id) {
         state.completed_message_id = null;
+        state.transcript = [];
         $("saved").replaceChildren();
         $("history-list").replaceChildren();
       }
@@ -87,7 +95,10 @@ function handle(frame) {
         message_id: frame.message_id, index: -1, text: "", preview: null, streaming: true,
         feedback: "",
       });
-      setError("");
+      if (frame.request_id && frame.request_id === state.awaiting && state.awaitingText) {
+        state.transcript = [...(state.transcript || []), { role: "user", text: state.awaitingText }];
+      }
+      setError(null);
       break;
     case "streaming":
       if (frame.message_id !== state.message_id || frame.index <= (state.index ?? -1)) break;
@@ -100,6 +111,7 @@ function handle(frame) {
         preview: frame.data, model: frame.model, usage: frame.usage, streaming: false,
         completed_message_id: frame.message_id,
       });
+      if (state.kind === "chat" && typeof frame.data?.text === "string") addAnswer(frame);
       break;
     case "cancelled":
       state.streaming = false;
@@ -111,15 +123,19 @@ function handle(frame) {
       state.feedback = `Feedback saved for ${frame.message_id}`;
       break;
     case "saved":
-      showSaved(frame);
+      $("saved").replaceChildren(...savedItems(frame, adminUrls));
       break;
     case "history":
-      showHistory(frame);
+      $("history-list").replaceChildren(...historyItems(frame));
       break;
     case "error":
     case "auth_error":
-      setError(`${frame.code}: ${frame.message}`);
+      setError(frame);
       break;
+  }
+  // Send stays disabled from the click until the request is answered (a double click sent two).
+  if (frame.request_id && frame.request_id === state.awaiting && ANSWERS.has(frame.type)) {
+    state.awaiting = state.awaitingText = null;
   }
   // The client knows when a followed generation ended (its final frame, error included).
   if (state.streaming && !client.isFollowing(state.message_id)) state.streaming = false;
@@ -128,25 +144,8 @@ function handle(frame) {
 }
 
 function logFrame(direction, frame) {
-  const shown = frame.type === "auth" ? { ...frame, token: "…" } : frame;
-  const item = document.createElement("li");
-  item.className = `${direction} type-${frame.type}`;
-  Object.assign(item.dataset, { direction, type: frame.type });
-  if (frame.code) item.dataset.code = frame.code;
-  const details = document.createElement("details");
-  const summary = document.createElement("summary");
-  const parts = [direction === "in" ? "←" : "→", frame.type];
-  if (frame.type === "streaming") parts.push(`#${frame.index}`);
-  if (frame.code) parts.push(frame.code);
-  if (frame.request_id) parts.push(`rid=${frame.request_id}`);
-  if (frame.message) parts.push(`· ${frame.message}`);
-  summary.textContent = parts.join(" ");
-  const body = document.createElement("pre");
-  body.textContent = JSON.stringify(shown, null, 2);
-  details.append(summary, body);
-  item.append(details);
   const log = $("frame-log");
-  log.append(item);
+  log.append(logEntry(direction, frame));
   while (log.childElementCount > LOG_LIMIT) log.firstElementChild.remove();
   log.scrollTop = log.scrollHeight;
 }
@@ -168,87 +167,42 @@ function render() {
   $("usage").textContent = state.usage
     ? `${state.usage.input_tokens} in / ${state.usage.output_tokens} out`
     : "-";
-  $("offline-banner").hidden = state.model !== OFFLINE_MODEL;
+  $("offline-banner").hidden = !serverOffline && state.model !== OFFLINE_MODEL;
   const chat = state.kind === "chat";
-  if (chat && typeof state.preview?.text === "string") {
-    renderMarkdownInto($("preview"), state.preview.text); // sanitised: DOM nodes, no innerHTML
-    $("preview").classList.add("markdown");
+  if (chat) {
+    const live = state.streaming ? (state.preview?.text ?? state.text ?? "") : null;
+    renderTranscript($("preview"), state.transcript || [], live); // sanitised markdown, no innerHTML
+    $("preview").classList.add("transcript");
   } else {
-    $("preview").classList.remove("markdown");
-    $("preview").replaceChildren(
-      state.preview ? tree(state.preview) : Object.assign(document.createElement("p"), {
-        className: "empty", textContent: "Nothing yet.",
-      }),
-    );
+    $("preview").classList.remove("transcript");
+    $("preview").replaceChildren(resultView(state.preview));
   }
   $("typing").hidden = !(chat && state.typing);
   $("feedback").hidden = !(chat && state.completed_message_id && !state.streaming);
   $("feedback-status").textContent = state.feedback || "";
   const has = Boolean(state.conversation_id);
-  $("refine").disabled = !has || state.streaming;
+  const busy = Boolean(state.streaming || state.awaiting);
+  $("send").disabled = busy;
+  $("refine").disabled = !has || busy;
+  $("new").disabled = !has || busy;
   $("save").disabled = !has || state.streaming;
   $("history").disabled = !has;
   $("cancel").disabled = !state.streaming;
 }
 
-/** A JSON value as nested lists, built with textContent only. */
-function tree(value) {
-  if (Array.isArray(value)) {
-    const list = document.createElement("ol");
-    list.start = 0;
-    for (const item of value) {
-      const li = document.createElement("li");
-      li.append(tree(item));
-      list.append(li);
-    }
-    return list;
-  }
-  if (value && typeof value === "object") {
-    const dl = document.createElement("dl");
-    for (const [key, item] of Object.entries(value)) {
-      const dt = Object.assign(document.createElement("dt"), { textContent: key });
-      const dd = document.createElement("dd");
-      dd.append(tree(item));
-      if (key === "title") dd.classList.add("title");
-      dl.append(dt, dd);
-    }
-    return dl;
-  }
-  return Object.assign(document.createElement("span"), {
-    className: `scalar ${value === null ? "null" : typeof value}`,
-    textContent: typeof value === "string" ? value : JSON.stringify(value),
-  });
+function addAnswer(frame) {
+  const turns = state.transcript || [];
+  if (turns.some((t) => t.message_id === frame.message_id)) return; // a resume replays it
+  state.transcript = [...turns, { role: "assistant", text: frame.data.text, message_id: frame.message_id }];
 }
 
-function showSaved(frame) {
-  const items = frame.objects.map((o) =>
-    Object.assign(document.createElement("li"), { textContent: `${o.type} #${o.id}` }),
+/** Show an error frame (code, message, retry_after, details), or clear with null. */
+function setError(frame) {
+  const view = frame ? errorView(frame) : { text: "", details: [] };
+  $("last-error").textContent = view.text;
+  $("error-details").replaceChildren(
+    ...view.details.map((line) => Object.assign(document.createElement("li"), { textContent: line })),
   );
-  const note = Object.assign(document.createElement("li"), {
-    className: "note",
-    textContent: frame.created ? "created" : "already saved: nothing new written",
-  });
-  $("saved").replaceChildren(note, ...items);
-}
-
-function showHistory(frame) {
-  $("history-list").replaceChildren(
-    ...frame.messages.map((m) => {
-      const li = document.createElement("li");
-      const head = Object.assign(document.createElement("strong"), {
-        textContent: `${m.role} · ${m.status} · ${m.created_at}`,
-      });
-      const body = Object.assign(document.createElement("pre"), {
-        textContent: m.content.length > 400 ? `${m.content.slice(0, 400)}…` : m.content,
-      });
-      li.append(head, body);
-      return li;
-    }),
-  );
-}
-
-function setError(text) {
-  $("last-error").textContent = text;
 }
 
 // --- the form -------------------------------------------------------------------------------
@@ -265,26 +219,26 @@ function fillForm(kind, { keepValues = false } = {}) {
   $("local-error").textContent = endpoint.missing || "";
 }
 
-function readContext() {
-  let context;
-  try {
-    context = JSON.parse($("context").value || "{}");
-  } catch (error) {
-    throw new Error(`The context is not valid JSON: ${error.message}`);
-  }
-  if (!context || typeof context !== "object" || Array.isArray(context)) {
-    throw new Error("The context must be a JSON object.");
-  }
-  return context;
-}
+const readContext = () => parseContext($("context").value);
 
 function act(build) {
   $("local-error").textContent = "";
   try {
-    client.request(build());
+    return client.request(build());
   } catch (error) {
     $("local-error").textContent = error.message;
+    return null;
   }
+}
+
+/** Send a `message` or `refinement`; nothing more is sent until it is answered. */
+function generate(build) {
+  if (state.streaming || state.awaiting) return;
+  const content = $("prompt").value;
+  const requestId = act(build);
+  if (!requestId) return;
+  Object.assign(state, { awaiting: requestId, awaitingText: content });
+  render();
 }
 
 function rememberForm() {
@@ -300,18 +254,28 @@ $("endpoint").addEventListener("change", () => {
   rememberForm();
   $("saved").replaceChildren();
   $("history-list").replaceChildren();
-  setError("");
+  setError(null);
   render();
   connect(kind);
 });
 $("prompt").addEventListener("input", rememberForm);
 $("context").addEventListener("input", rememberForm);
+// The tutor chat continues its conversation (New starts over); other kinds start a new one.
+const followUp = () => (state.kind === "chat" ? state.conversation_id || null : null);
 $("send").addEventListener("click", () =>
-  act(() => ({ type: "message", content: $("prompt").value, conversation_id: null, context: readContext() })),
+  generate(() => ({ type: "message", content: $("prompt").value, conversation_id: followUp(), context: readContext() })),
 );
 $("refine").addEventListener("click", () =>
-  act(() => ({ type: "refinement", conversation_id: state.conversation_id, content: $("prompt").value })),
+  generate(() => ({ type: "refinement", conversation_id: state.conversation_id, content: $("prompt").value })),
 );
+$("new").addEventListener("click", () => {
+  state = { kind: state.kind, prompt: state.prompt, context: state.context };
+  $("saved").replaceChildren();
+  $("history-list").replaceChildren();
+  setError(null);
+  persist();
+  render();
+});
 $("cancel").addEventListener("click", () =>
   act(() => ({ type: "cancel", conversation_id: state.conversation_id })),
 );
@@ -340,6 +304,7 @@ $("clear-log").addEventListener("click", () => $("frame-log").replaceChildren())
 const initial = byKind[state.kind] ? state.kind : endpoints[0].kind;
 state.kind = initial;
 state.typing = false; // the server says again if the tutor is still typing
+state.awaiting = state.awaitingText = null; // the page that sent it is gone
 fillForm(initial, { keepValues: true });
 render();
 connect(initial);
