@@ -10,10 +10,15 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import ngettext
 
 from ai_chat.admin_attempts import AIProviderAttemptInline
 from ai_chat.admin_display import (
+    INLINE_MESSAGE_FIELDS,
+    INLINE_MESSAGE_READONLY_FIELDS,
     MESSAGE_FIELDS,
     MESSAGE_READONLY_FIELDS,
     MessageDetailsMixin,
@@ -45,8 +50,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class AIMessageInline(MessageDetailsMixin, admin.StackedInline):
     model = AIMessage
-    fields = MESSAGE_FIELDS
-    readonly_fields = MESSAGE_READONLY_FIELDS
+    fields = INLINE_MESSAGE_FIELDS
+    readonly_fields = INLINE_MESSAGE_READONLY_FIELDS
     extra = 0
     can_delete = False
     show_change_link = True
@@ -92,12 +97,11 @@ class AIConversationAdmin(admin.ModelAdmin):
         "display_title",
         "user_email",
         "kind",
-        "status",
         "message_count",
         "total_tokens",
         "latest_model",
-        "flagged_for_review",
-        "updated_at",
+        "review",
+        "updated",
     )
     list_filter = (
         "kind",
@@ -112,6 +116,7 @@ class AIConversationAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     actions = ("export_as_json", "flag_for_review", "clear_review_flag")
     inlines = (AIMessageInline,)
+
     fieldsets = (
         (None, {"fields": ("id", "user", "kind", "title", "status", "flagged_for_review")}),
         ("Context", {"fields": ("pretty_context", "target_link")}),
@@ -129,6 +134,9 @@ class AIConversationAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+
+    class Media:
+        css = {"all": ("ai_chat/admin.css",)}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AIConversation]:
         latest_model = (
@@ -157,7 +165,9 @@ class AIConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="user", ordering="user__email")
     def user_email(self, obj: AIConversation) -> str:
-        return obj.user.email or obj.user.get_username()
+        # A line may break before the "@" of a long address, and only there.
+        local, at, domain = (obj.user.email or obj.user.get_username()).partition("@")
+        return format_html("{}<wbr>{}{}", local, at, domain) if at else local
 
     @admin.display(description="messages", ordering="message_count")
     def message_count(self, obj: AIConversation) -> int:
@@ -170,6 +180,15 @@ class AIConversationAdmin(admin.ModelAdmin):
     @admin.display(description="model", ordering="latest_model", empty_value="-")
     def latest_model(self, obj: AIConversation) -> str | None:
         return obj.latest_model  # type: ignore[attr-defined]
+
+    @admin.display(description="flag", boolean=True, ordering="flagged_for_review")
+    def review(self, obj: AIConversation) -> bool:
+        return obj.flagged_for_review
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj: AIConversation) -> str:
+        when = localtime(obj.updated_at)
+        return format_html("{}<br>{}", date_format(when, "M j"), date_format(when, "H:i"))
 
     @admin.display(description="context")
     def pretty_context(self, obj: AIConversation) -> str:

@@ -8,7 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, QuerySet
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.safestring import mark_safe
 
 from ai_chat.models import AIConversation, AIFeedback, AIGeneratedObject, AIMessage
 
@@ -19,6 +20,32 @@ def pretty_json(value: Any) -> str:
         return "-"
     text = json.dumps(value, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder)
     return format_html("<pre>{}</pre>", text)
+
+
+def same_result(content: str, data: Any) -> bool:
+    """Whether a reply's text says nothing its validated result does not (shown once then)."""
+    if data == {"text": content}:  # the tutor chat's markdown
+        return True
+    text = content.strip().removeprefix("```json").removeprefix("```").removesuffix("```")
+    try:
+        return json.loads(text) == data
+    except ValueError:
+        return False
+
+
+def text_block(text: str) -> str:
+    """`text` escaped, in paragraphs and line breaks; "-" when empty."""
+    return mark_safe(linebreaks(text, autoescape=True)) if text else "-"
+
+
+def message_body(message: AIMessage) -> str:
+    """A message once: its result when it has one, with its text only if that differs."""
+    data = message.data
+    if data is None or data == {"text": message.content}:
+        return text_block(message.content)
+    if same_result(message.content, data):
+        return pretty_json(data)
+    return format_html("{}{}", text_block(message.content), pretty_json(data))
 
 
 def generated_object_link(generated: AIGeneratedObject) -> str:
@@ -62,6 +89,10 @@ class MessageDetailsMixin:
     def pretty_data(self, obj: AIMessage) -> str:
         return pretty_json(obj.data)
 
+    @admin.display(description="content")
+    def body(self, obj: AIMessage) -> str:
+        return message_body(obj)
+
     @admin.display(description="rows its result wrote")
     def generated_rows(self, obj: AIMessage) -> str:
         links = [generated_object_link(generated) for generated in obj.generated.all()]
@@ -92,6 +123,12 @@ MESSAGE_FIELDS = (
 MESSAGE_READONLY_FIELDS = tuple(
     name for row in MESSAGE_FIELDS for name in (row if isinstance(row, tuple) else (row,))
 )
+# On the conversation page a reply is shown once: its result, or its text (the message's own
+# page keeps both, for a result whose raw text matters).
+INLINE_MESSAGE_FIELDS = tuple(
+    "body" if row == "content" else row for row in MESSAGE_FIELDS if row != "pretty_data"
+)
+INLINE_MESSAGE_READONLY_FIELDS = (*MESSAGE_READONLY_FIELDS, "body")
 
 
 def messages_with_details(queryset: QuerySet[AIMessage]) -> QuerySet[AIMessage]:

@@ -9,6 +9,7 @@ from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from courses.forms import LinesFieldsMixin
 from courses.models import Course, Module
 
 COURSE_INLINES: list[type[InlineModelAdmin]] = []
@@ -28,7 +29,11 @@ class ModuleInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(LinesFieldsMixin, admin.ModelAdmin):
+    lines_fields = {
+        "objectives": "One learning objective per line.",
+        "prerequisites": "One prerequisite per line.",
+    }
     list_display = (
         "title",
         "owner",

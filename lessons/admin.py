@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.forms import ModelChoiceField
 
 from courses.admin import course_inline
+from courses.forms import LinesFieldsMixin
 from courses.models import Module
 from lessons.models import Lesson, LessonRevision
 
@@ -29,7 +30,8 @@ class LessonInline(admin.TabularInline):
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(LinesFieldsMixin, admin.ModelAdmin):
+    lines_fields = {"objectives": "One learning objective per line."}
     list_display = (
         "title",
         "course",

@@ -524,3 +524,35 @@ def conversation_url(conversation):
 def post_action(client, action, conversations, *, query="", follow=False):
     data = {"action": action, "_selected_action": [str(c.pk) for c in conversations]}
     return client.post(reverse(CHANGELIST) + query, data, follow=follow)
+
+
+def test_change_page_shows_each_reply_once(staff_client, user):
+    """A reply whose text is its result (JSON, or the tutor's markdown) is shown once, not as
+    its text and again as its data (the inline's heading names its first 60 characters)."""
+    conversation = AIConversation.objects.create(user=user, kind="course", title="Loops")
+    data = {"title": "Loops for kids", "description": "unique-course-title", "modules": []}
+    AIMessage.objects.create(
+        conversation=conversation,
+        role="assistant",
+        content="```json\n" + json.dumps(data, indent=1) + "\n```",
+        data=data,
+        status="completed",
+    )
+    answer = "**Loops** repeat a block of code while a condition holds: unique-tutor-answer"
+    AIMessage.objects.create(
+        conversation=conversation, role="assistant", content=answer, data={"text": answer}
+    )
+
+    page = staff_client.get(conversation_url(conversation)).text
+
+    assert page.count("unique-course-title") == 1
+    assert f"<pre>{escape(json.dumps(data, indent=2))}</pre>" in page
+    assert page.count("unique-tutor-answer") == 1
+    assert "<p>**Loops** repeat a block" in page  # the text as paragraphs, escaped once
+
+
+def test_change_page_escapes_message_text(staff_client, user):
+    conversation = AIConversation.objects.create(user=user, kind="chat", title="x")
+    AIMessage.objects.create(conversation=conversation, role="user", content="<b>hi</b>\nthere")
+    page = staff_client.get(conversation_url(conversation)).text
+    assert "<p>&lt;b&gt;hi&lt;/b&gt;<br>there</p>" in page

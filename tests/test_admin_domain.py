@@ -133,8 +133,8 @@ def test_course_change_page_adds_a_lesson_to_a_module(staff_client, course):
         "owner": course.owner_id,
         "title": "Intro to Java",
         "description": course.description,
-        "objectives": "[]",
-        "prerequisites": "[]",
+        "objectives": "",  # one per line: none
+        "prerequisites": "",
         "age_range": course.age_range,
         "level": "beginner",
         "category": "",
@@ -157,6 +157,51 @@ def test_course_change_page_adds_a_lesson_to_a_module(staff_client, course):
 
     assert response.status_code == 302, response.context["errors"]
     assert course.lessons.get(title="Methods").module == module
+
+
+def course_form_data(course, **changes):
+    data = {
+        "owner": course.owner_id,
+        "title": course.title,
+        "description": course.description,
+        "age_range": course.age_range,
+        "level": course.level,
+        "category": course.category,
+        "language": course.language,
+        "status": course.status,
+        **formset_data("modules", []),
+        **formset_data("lessons", []),
+    }
+    return data | changes
+
+
+def test_course_objectives_are_edited_one_per_line_not_as_json(staff_client, course):
+    """The change page shows each objective on its own line; saving lines stores a list."""
+    course.objectives = ["Read Java code", 'Write "for" loops']
+    course.save()
+    url = reverse("admin:courses_course_change", args=[course.pk])
+
+    form = staff_client.get(url).context["adminform"].form
+    assert form["objectives"].value() == 'Read Java code\nWrite "for" loops'
+    assert "[" not in form["objectives"].as_widget()
+
+    data = course_form_data(
+        course, objectives="Read Java code\r\n\r\n  Write loops  \r\n", prerequisites=""
+    )
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"]
+    course.refresh_from_db()
+    assert course.objectives == ["Read Java code", "Write loops"]
+    assert course.prerequisites == []
+
+
+def test_lesson_objectives_are_edited_one_per_line(staff_client, lesson):
+    lesson.objectives = ["Name three loop kinds"]
+    lesson.save()
+    url = reverse("admin:lessons_lesson_change", args=[lesson.pk])
+    form = staff_client.get(url).context["adminform"].form
+    assert form["objectives"].value() == "Name three loop kinds"
 
 
 def test_module_changelist_shows_course_and_lesson_count(staff_client, course):
