@@ -17,7 +17,7 @@ from django.core import checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from config.websocket_origin import OriginValidator  # noqa: E402
+from sockets.origin import OriginValidator  # noqa: E402
 from sockets.session import SessionUserMiddleware  # noqa: E402
 
 

@@ -5,7 +5,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
-from config.websocket_origin import origin_allowed
+from sockets.origin import origin_allowed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

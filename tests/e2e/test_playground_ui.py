@@ -31,11 +31,11 @@ def ui_server(tmp_path_factory):
 
 
 def sign_in(page: Page, live, name: str) -> None:  # noqa: F811
-    page.goto(f"{live.url}/accounts/login/?next=/")
+    page.goto(f"{live.url}/accounts/login/?next=/playground/")
     page.fill("#id_username", name)
     page.fill("#id_password", f"pw-{name}-123")
     page.click("button[type=submit]")
-    expect(page).to_have_url(f"{live.url}/")
+    expect(page).to_have_url(f"{live.url}/playground/")
     expect(page.locator("#status")).to_have_attribute("data-status", "ready")
 
 
