@@ -80,7 +80,7 @@ async def database_sync(function, *args):
 
 
 async def signed_in_socket(cookie: str) -> WebsocketCommunicator:
-    headers = [ORIGIN, (b"cookie", f"sessionid={cookie}".encode())]
+    headers = [ORIGIN, HOST, (b"cookie", f"sessionid={cookie}".encode())]
     communicator = WebsocketCommunicator(application, "/ws/ai/course-generation/", headers)
     connected, _ = await communicator.connect(timeout=10)
     assert connected
