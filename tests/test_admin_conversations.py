@@ -546,7 +546,7 @@ def test_change_page_shows_each_reply_once(staff_client, user):
     page = staff_client.get(conversation_url(conversation)).text
 
     assert page.count("unique-course-title") == 1
-    assert f"<pre>{escape(json.dumps(data, indent=2))}</pre>" in page
+    assert "<pre>{" in page and escape('"title": "Loops for kids"') in page  # the data, once
     assert page.count("unique-tutor-answer") == 1
     assert "<p>**Loops** repeat a block" in page  # the text as paragraphs, escaped once
 

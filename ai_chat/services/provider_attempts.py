@@ -3,6 +3,8 @@
 import uuid
 from collections.abc import Sequence
 
+from django.db import transaction
+
 from ai_chat.agent.attempts import Outcome, ProviderAttempt
 from ai_chat.models import AIMessage, AIProviderAttempt
 
@@ -15,8 +17,12 @@ def attempts_record(
     A message deleted meanwhile (retention, or its user) leaves them unlinked: the register of
     what the providers did is kept, nothing of the conversation is.
     """
-    if message_id and not AIMessage.objects.select_for_update().filter(pk=message_id).exists():
-        message_id = None
+    if message_id:
+        message = AIMessage.objects.filter(pk=message_id)
+        if transaction.get_connection().in_atomic_block:  # the recorder's: hold it till commit
+            message = message.select_for_update()
+        if not message.exists():
+            message_id = None
     rows = [
         AIProviderAttempt(
             message_id=message_id,
