@@ -10,11 +10,14 @@ class AiChatConfig(AppConfig):
             checks,  # noqa: F401  (registers the system checks)
             exceptions,  # noqa: F401  (registers the error codes)
         )
+        from ai_chat.health import provider_check
         from ai_chat.kinds import KINDS
         from ai_chat.rooms import ai_chat_declare
         from ops import metrics
+        from ops.health import register_check
 
         ai_chat_declare()
 
         # Metric labels of the registered kinds (each kind's endpoint is labelled by its name).
         metrics.labels_declare(kinds=KINDS, endpoints=KINDS)
+        register_check("provider", provider_check)

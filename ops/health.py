@@ -1,4 +1,5 @@
-"""The readiness checks behind `/healthz`: database, Redis, channel layer, provider.
+"""The readiness checks behind `/healthz`: database, Redis, channel layer, and the checks apps
+register (`register_check`: ai_chat's provider check), so ops imports no feature app.
 
 Each check runs concurrently with the others, is bounded by `HEALTHZ_TIMEOUT_SECONDS` (default
 2), and reports `ok` plus how long it took; a failure reports the exception's class name only,
@@ -31,18 +32,32 @@ def check_timeout() -> float:
     return float(getattr(settings, "HEALTHZ_TIMEOUT_SECONDS", DEFAULT_TIMEOUT))
 
 
+CheckFunction = Callable[[float], Awaitable[Check]]
+_registered: dict[str, CheckFunction] = {}
+
+
+def register_check(name: str, check: CheckFunction) -> None:
+    """Add an app's check to /healthz (called from its `AppConfig.ready`)."""
+    _registered[name] = check
+
+
+def checks() -> dict[str, CheckFunction]:
+    """Every check by name: the built-in ones, then the registered ones."""
+    return {
+        "database": database_check,
+        "redis": redis_check,
+        "channel_layer": channel_layer_check,
+        **_registered,
+    }
+
+
 async def run_checks() -> tuple[bool, dict[str, Check]]:
     """Every check's result, and whether all of them passed."""
     timeout = check_timeout()
-    names = ("database", "redis", "channel_layer", "provider")
-    results = await asyncio.gather(
-        _timed(database_check, timeout),
-        _timed(redis_check, timeout),
-        _timed(channel_layer_check, timeout),
-        _timed(provider_check, timeout),
-    )
-    checks = dict(zip(names, results, strict=True))
-    return all(result["ok"] for result in results), checks
+    named = checks()
+    results = await asyncio.gather(*(_timed(check, timeout) for check in named.values()))
+    checks_by_name = dict(zip(named, results, strict=True))
+    return all(result["ok"] for result in results), checks_by_name
 
 
 async def _timed(check: Callable[[float], Awaitable[Check]], timeout: float) -> Check:
@@ -151,20 +166,3 @@ def _forget_probes(layer: Any, loop: asyncio.AbstractEventLoop) -> None:
         for name in [n for n in queues if PROBE_PREFIX in n]:
             if queues[name].empty():
                 del queues[name]
-
-
-# --- provider -------------------------------------------------------------------------------
-
-
-async def provider_check(timeout: float) -> Check:
-    """Whether the configured chain can be used: by configuration only, no model request."""
-    from ai_chat.agent.chain import chain_entries, chain_problems
-
-    entries = chain_entries()
-    configured = not chain_problems()
-    return {
-        "ok": configured,
-        "name": ",".join(entry.name for entry in entries),
-        "configured": configured,
-        "chain": [{"name": e.name, "configured": e.configured} for e in entries],
-    }

@@ -236,13 +236,13 @@ def seen_refs(monkeypatch):
     from ops import health
 
     seen: list[str | None] = []
-    provider_check = health.provider_check
+    provider_check = health.checks()["provider"]
 
     async def spy(timeout):
         seen.append(current_ref.get())
         return await provider_check(timeout)
 
-    monkeypatch.setattr(health, "provider_check", spy)
+    monkeypatch.setitem(health._registered, "provider", spy)
     return seen
 
 
