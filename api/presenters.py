@@ -59,7 +59,9 @@ def course_detail(course: Course, *, role: str) -> dict[str, Any]:
 def lesson_detail(
     lesson: Lesson, *, sources: list[dict[str, str]] | None = None, job_id: int | None = None
 ) -> dict[str, Any]:
-    """`sources` and `job_id` come from background generation once it records them."""
+    """`sources` default to the lesson's stored `LessonSource` rows (title, uri)."""
+    if sources is None:
+        sources = [{"title": s.title, "uri": s.uri} for s in lesson.sources.all()]
     return {
         "id": lesson.pk,
         "course_id": lesson.course_id,
@@ -71,7 +73,7 @@ def lesson_detail(
         "generation_status": lesson.generation_status,
         "generation_error": lesson.generation_error,
         "content": lesson.content if lesson.generation_status == "completed" else "",
-        "sources": sources or [],
+        "sources": sources,
         "job_id": job_id,
         "updated_at": lesson.updated_at,
     }

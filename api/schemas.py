@@ -97,7 +97,9 @@ class LessonOut(BaseModel):
     generation_status: str
     generation_error: str
     content: str = Field(description="Markdown; empty until the generation completed.")
-    sources: list[SourceOut] = Field(description="Empty until generation records sources.")
+    sources: list[SourceOut] = Field(
+        description="What the lesson was written from: web pages or repository documents."
+    )
     job_id: int | None = Field(description="The latest generation job; null until jobs exist.")
     updated_at: datetime
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "ai_chat",
     "learning",
     "jobs",
+    "imports",
     "ops",
     "api",
     "pages",

@@ -76,3 +76,30 @@ class LessonRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class LessonSource(models.Model):
+    """What a lesson was written from: a web page found by search grounding, or a document of
+    an imported repository (its path and heading, read at `commit`). Shown beside the lesson;
+    the API's `sources` are these, in `position` order."""
+
+    class Kind(models.TextChoices):
+        WEB = "web"
+        DOCUMENT = "document"
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="sources")
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WEB)
+    title = models.CharField(max_length=300, blank=True)
+    uri = models.URLField(max_length=2000, blank=True)
+    path = models.CharField(max_length=1000, blank=True, help_text="Repository documents only.")
+    heading = models.CharField(max_length=300, blank=True)
+    commit = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["lesson_id", "position", "id"]
+        indexes = [models.Index(fields=["lesson", "position"])]
+
+    def __str__(self) -> str:
+        return self.title or self.path or self.uri

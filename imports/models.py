@@ -1,0 +1,1 @@
+"""The repository import's tables (docs/imports.md)."""
