@@ -241,6 +241,9 @@ MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS = env_int(
 )
 RATE_LIMIT_MESSAGES_PER_MINUTE = env_int("RATE_LIMIT_MESSAGES_PER_MINUTE", 10, minimum=1)
 RATE_LIMIT_ANONYMOUS_PER_MINUTE = env_int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 5, minimum=1)
+# /ws/events/ frames that act (subscribe, progress, confusion, mark_read, questions...), per
+# user across their sockets: a burst of this many, then one every 60/N seconds.
+EVENTS_RATE_LIMIT_PER_MINUTE = env_int("EVENTS_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 DAILY_TOKEN_BUDGET = env_int("DAILY_TOKEN_BUDGET", 200_000, minimum=0)
 CHAT_ALLOW_ANONYMOUS = env_bool("CHAT_ALLOW_ANONYMOUS", False)
 # Proxies whose X-Forwarded-For is believed (the anonymous rate limit keys on the client's

@@ -9,6 +9,7 @@ one place.
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
 from ops import metrics
@@ -17,7 +18,7 @@ from realtime.membership import Membership
 from realtime.protocol import events_parse
 from realtime.runtime import realtime_service
 from sockets.consumer import SignedInConsumer
-from sockets.errors import Forbidden, InvalidMessage, NotFound, UnknownType
+from sockets.errors import Forbidden, InvalidMessage, NotFound, RateLimited, UnknownType
 
 
 class EventsConsumer(SignedInConsumer):
@@ -41,6 +42,8 @@ class EventsConsumer(SignedInConsumer):
         action = registry.client_action_get(frame.type)
         if action is None:
             raise UnknownType()
+        if action.limited:
+            await self._count_frame()
         try:
             answer = await action.serve(self, frame)
         except PermissionDenied as denied:
@@ -50,6 +53,16 @@ class EventsConsumer(SignedInConsumer):
         except ValidationError as invalid:
             raise InvalidMessage(" ".join(invalid.messages)) from None
         await self.send_frame(answer, frame.request_id)
+
+    async def _count_frame(self) -> None:
+        """One frame against the user's budget on this endpoint (shared by their sockets)."""
+        per_minute = settings.EVENTS_RATE_LIMIT_PER_MINUTE
+        retry_after = await self.runtime.rate.hit(f"events:{self.user.pk}", per_minute)
+        if retry_after > 0:
+            raise RateLimited(
+                f"Too many frames (limit {per_minute} a minute); slow down.",
+                retry_after=retry_after,
+            )
 
     async def room_event(self, message: dict[str, Any]) -> None:
         """Called with each event published to a room this socket is in (`room.event`)."""

@@ -63,6 +63,7 @@ def _actions_declare() -> None:
             summary="Leave a room; answered `unsubscribed` even when it was not joined.",
             serve=actions.unsubscribe,
             reply="unsubscribed",
+            limited=False,  # leaving costs the server nothing
         )
     )
     registry.client_action_register(

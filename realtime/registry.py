@@ -55,13 +55,17 @@ class RoomKind:
 
 @dataclass(frozen=True, slots=True)
 class ClientAction:
-    """A client frame of `/ws/events/`: its model, what it does and what answers it."""
+    """A client frame of `/ws/events/`: its model, what it does and what answers it.
+
+    A `limited` action counts against the user's `EVENTS_RATE_LIMIT_PER_MINUTE` (one budget
+    for all of them); over it, the frame is answered `rate_limited` with `retry_after`."""
 
     frame: type[BaseModel]
     summary: str
     serve: Serve
     reply: str
     ack: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    limited: bool = True
 
     @property
     def type(self) -> str:
