@@ -313,5 +313,13 @@ JOB_TIME_LIMIT_SECONDS = env_float("JOB_TIME_LIMIT_SECONDS", 600.0)
 JOB_RETRY_BACKOFF_SECONDS = env_float("JOB_RETRY_BACKOFF_SECONDS", 10.0)
 JOB_QUEUED_RESEND_SECONDS = env_float("JOB_QUEUED_RESEND_SECONDS", 900.0)
 
+# Repository imports (imports/repository/, docs/imports.md): what one fetch of an untrusted
+# repository may take. A local path is accepted as a repository only with REPOSITORY_ALLOW_LOCAL.
+REPOSITORY_MAX_BYTES = env_int("REPOSITORY_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
+REPOSITORY_MAX_FILES = env_int("REPOSITORY_MAX_FILES", 10_000, minimum=1)
+REPOSITORY_MAX_FILE_BYTES = env_int("REPOSITORY_MAX_FILE_BYTES", 1024 * 1024, minimum=1)
+REPOSITORY_FETCH_TIMEOUT_SECONDS = env_float("REPOSITORY_FETCH_TIMEOUT_SECONDS", 120.0)
+REPOSITORY_ALLOW_LOCAL = env_bool("REPOSITORY_ALLOW_LOCAL", False)
+
 # --- Background jobs (Celery): every CELERY_* setting and why its numbers relate -------------
 from config.celery_settings import *  # noqa: E402, F403
