@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("courses/", views.teach, name="teach"),
     path("courses/<int:course_id>/", views.teach, name="course"),
+    path("courses/import/", views.import_wizard, name="import"),
+    path("courses/<int:course_id>/import/", views.import_wizard, name="course_import"),
     path("learn/", views.learn, name="learn"),
     path("lessons/<int:lesson_id>/", views.lesson, name="lesson"),
 ]

@@ -1,4 +1,5 @@
-"""The pages people use: the teacher's course page, the learner's home and the lesson page.
+"""The pages people use: the teacher's course page, the learner's home, the lesson page and
+the import wizard (a repository's documentation made into a course, `docs/imports.md`).
 
 Each page is rendered from the same selectors as the API, then kept live by a small ES module
 on `/ws/events/` (`generation` events to `course:{id}` and `lesson:{id}`). Signing in lands
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
@@ -28,12 +30,21 @@ from lessons.selectors import lesson_status_counts
 EDITOR_ROLES = frozenset({"owner", "staff"})
 
 
-def generation_available() -> bool:
-    """Whether the background generation routes are deployed (`POST .../generate`)."""
+def _api_route_exists(path: str) -> bool:
     try:
-        return resolve("/api/lessons/1/generate").func is not unknown_path
+        return resolve(path).func is not unknown_path
     except Resolver404:
         return False
+
+
+def generation_available() -> bool:
+    """Whether the background generation routes are deployed (`POST .../generate`)."""
+    return _api_route_exists("/api/lessons/1/generate")
+
+
+def import_available() -> bool:
+    """Whether the repository import routes are deployed (`POST .../analyze-repository`)."""
+    return _api_route_exists("/api/courses/1/analyze-repository")
 
 
 @login_required
@@ -112,3 +123,23 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
         "nav": "teach" if role in EDITOR_ROLES else "learn",
     }
     return render(request, "pages/lesson.html", context)
+
+
+@login_required
+def import_wizard(request: HttpRequest, course_id: int | None = None) -> HttpResponse:
+    """The import wizard: a repository's documentation into a course, stage by stage, for a
+    new draft course or one the instructor may edit (others: 404, learners: 403)."""
+    cards = _course_cards(request, course_taught_by(user=request.user))
+    editable = [card for card in cards if card["role"] in EDITOR_ROLES]
+    course = None
+    if course_id is not None:
+        course = _course_outline(request, course_id)
+        if not course["can_edit"]:
+            raise PermissionDenied("Only the course's owner or staff can import into it.")
+    context = {
+        "courses": editable,
+        "course": course,
+        "import_available": import_available(),
+        "nav": "teach",
+    }
+    return render(request, "pages/import.html", context)
