@@ -21,7 +21,7 @@ from sockets.codes import CloseCode
 from sockets.frames import MAX_FRAME_BYTES, MAX_REQUEST_ID
 
 ASYNCAPI_VERSION = "3.0.0"
-API_VERSION = "1.1.0"  # bump with any change to the wire contract
+API_VERSION = "1.2.0"  # bump with any change to the wire contract
 DOCUMENT_PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.json"
 SERVER = "local"
 REF = "#/components/schemas/{model}"
@@ -40,6 +40,10 @@ CLIENT_SUMMARIES = {
     "resume": "Replay a message's frames after `after_index`, then follow it live to its end.",
     "history": "Get a page of a conversation's messages, newest first.",
     "feedback": "Rate one of your assistant messages (1 to 5) with an optional comment.",
+    "conversations": "List your conversations of this endpoint's kind, last activity first "
+    "(active ones, or the archived ones with `archived` true).",
+    "update_conversation": "Rename a conversation, or archive it (read only, out of the list) "
+    "or unarchive it.",
     "ping": "Keep-alive; answered with `pong`.",
 }
 GENERATION = ["conversation", "started", "streaming", "complete", "cancelled", "typing"]
@@ -52,6 +56,8 @@ REPLIES = {
     "resume": ["streaming", "complete", "cancelled"],
     "history": ["history"],
     "feedback": ["feedback_saved"],
+    "conversations": ["conversations"],
+    "update_conversation": ["conversation_updated"],
     "ping": ["pong"],
 }
 CLOSE_CODES = {

@@ -50,3 +50,10 @@ class AIInvalidOutput(ProtocolError):
     code = "ai_invalid_output"
     retryable = True
     default_message = "The AI returned a result that failed validation; try again."
+
+
+class ConversationArchived(ProtocolError):
+    code = "conversation_archived"
+    default_message = (
+        "This conversation is archived and read only: unarchive it, or start a new one."
+    )

@@ -56,6 +56,24 @@ class FeedbackFrame(ClientFrame):
     comment: str = Field(default="", max_length=2000)
 
 
+class ConversationsFrame(ClientFrame):
+    """List the user's conversations of this endpoint's kind, last activity first."""
+
+    type: Literal["conversations"]
+    archived: bool = Field(default=False, description="List the archived ones instead.")
+    page: int = Field(default=1, ge=1, le=100_000)
+    page_size: int = Field(default=20, ge=1, le=100)
+
+
+class UpdateConversationFrame(ClientFrame):
+    """Rename a conversation, or archive it (read only, out of the list) or unarchive it."""
+
+    type: Literal["update_conversation"]
+    conversation_id: Uuid
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    archived: bool | None = None
+
+
 AnyClientFrame = Annotated[
     AuthFrame
     | MessageFrame
@@ -65,6 +83,8 @@ AnyClientFrame = Annotated[
     | ResumeFrame
     | HistoryFrame
     | FeedbackFrame
+    | ConversationsFrame
+    | UpdateConversationFrame
     | PingFrame,
     Field(discriminator="type"),
 ]

@@ -66,6 +66,39 @@ class HistoryMessage(Part):
     created_at: datetime = Field(description="ISO 8601, UTC.")
 
 
+class ConversationItem(Part):
+    """One conversation of a list."""
+
+    id: uuid.UUID
+    kind: KindName
+    title: str
+    status: Literal["active", "archived"] = Field(
+        description="`archived`: read only, listed only with `archived` true."
+    )
+    generating: bool = Field(description="An answer is being written now.")
+    context: dict[str, Any] = Field(description="The context of its latest turn (per kind).")
+    created_at: datetime = Field(description="ISO 8601, UTC.")
+    last_activity: datetime = Field(description="Its latest message; ISO 8601, UTC.")
+
+
+class ConversationListFrame(ServerFrame):
+    """A page of the user's conversations of this endpoint's kind, answering `conversations`."""
+
+    type: Literal["conversations"]
+    archived: bool
+    items: list[ConversationItem]
+    count: int = Field(ge=0, description="Conversations in the whole list.")
+    page: int = Field(ge=1)
+    pages: int = Field(ge=1)
+
+
+class ConversationUpdatedFrame(ServerFrame):
+    """`update_conversation` renamed, archived or unarchived the conversation."""
+
+    type: Literal["conversation_updated"]
+    conversation: ConversationItem
+
+
 class ConversationFrame(ServerFrame):
     """The conversation a `message` or `refinement` belongs to; first frame of a generation."""
 
@@ -170,6 +203,8 @@ AnyServerFrame = Annotated[
     | ErrorFrame
     | TypingFrame
     | FeedbackSavedFrame
+    | ConversationListFrame
+    | ConversationUpdatedFrame
     | PongFrame,
     Field(discriminator="type"),
 ]

@@ -133,7 +133,7 @@ def test_every_client_frame_is_a_message_of_every_channel(document):
 def test_every_server_frame_is_a_message_of_every_channel(document):
     union = get_args(get_args(server_frames.AnyServerFrame)[0])
     assert set(union) == set(server_frames.SERVER_FRAME_MODELS)
-    assert len(SERVER_FRAME_TYPES) == len(server_frames.SERVER_FRAME_MODELS) == 13
+    assert len(SERVER_FRAME_TYPES) == len(server_frames.SERVER_FRAME_MODELS) == 15
     messages = document["components"]["messages"]
     for frame_type, model in server_frames.SERVER_FRAMES.items():
         message = messages[f"server.{frame_type}"]
@@ -476,6 +476,13 @@ async def test_every_server_frame_the_consumer_sends_validates(
     answer = (await chat.until("complete"))[-1]
     await chat.send(type="feedback", message_id=answer["message_id"], rating=4)
     assert (await chat.recv())["type"] == "feedback_saved"
+    # My conversations: listed, then archived.
+    await chat.send(type="conversations")
+    assert (await chat.recv())["items"][0]["id"] == answer["conversation_id"]
+    await chat.send(
+        type="update_conversation", conversation_id=answer["conversation_id"], archived=True
+    )
+    assert (await chat.recv())["conversation"]["status"] == "archived"
 
     seen = {f["type"] for s in (course, anonymous, slow, chat) for f in s.frames}
     assert seen == SERVER_FRAME_TYPES

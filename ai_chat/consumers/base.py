@@ -19,12 +19,14 @@ from ai_chat.exceptions import MessageTooLong, NotRunning
 from ai_chat.protocol import (
     CLIENT_FRAME_TYPES,
     CancelFrame,
+    ConversationsFrame,
     FeedbackFrame,
     HistoryFrame,
     MessageFrame,
     RefinementFrame,
     ResumeFrame,
     SaveFrame,
+    UpdateConversationFrame,
     client_frame_adapter,
 )
 from ai_chat.server_frames import (
@@ -145,6 +147,19 @@ class BaseAIConsumer(SignedInConsumer):
                 message_id=frame.message_id, rating=frame.rating, comment=frame.comment
             )
             return await self.send_frame(FeedbackSavedFrame.make(message_id=frame.message_id), rid)
+        if isinstance(frame, ConversationsFrame):
+            listed = await store.list_conversations(
+                kind=self.kind, archived=frame.archived, page=frame.page, page_size=frame.page_size
+            )
+            return await self.send_frame(listed, rid)
+        if isinstance(frame, UpdateConversationFrame):
+            updated = await store.update_conversation(
+                kind=self.kind,
+                conversation_id=frame.conversation_id,
+                title=frame.title,
+                archived=frame.archived,
+            )
+            return await self.send_frame(updated, rid)
         raise UnknownType()
 
     # --- generation -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from ai_chat.services.conversations import (
     latest_result,
     turn_start,
 )
+from ai_chat.services.listing import conversation_check_writable
 
 # What a turn is expected to produce, reserved against the daily budget until real usage is known.
 OUTPUT_TOKEN_ESTIMATE = 4000
@@ -60,6 +61,7 @@ def turn_prepare(
         conversation = conversation_get_for_user(
             user=user, conversation_id=conversation_id, kind=kind_name
         )
+        conversation_check_writable(conversation)
     parsed_context = kind.parse_context(
         context if context or conversation is None else conversation.context
     )

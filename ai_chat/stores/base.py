@@ -5,7 +5,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ai_chat.generation.job import GenerationJob
-from ai_chat.server_frames import HistoryPageFrame, SavedFrame
+from ai_chat.server_frames import (
+    ConversationListFrame,
+    ConversationUpdatedFrame,
+    HistoryPageFrame,
+    SavedFrame,
+)
 from sockets.server_frames import ServerFrame
 
 
@@ -67,3 +72,18 @@ class ConversationStore(Protocol):
 
     async def feedback(self, *, message_id: uuid.UUID, rating: int, comment: str) -> None:
         """Store a rating of an assistant message."""
+
+    async def list_conversations(
+        self, *, kind: str, archived: bool, page: int, page_size: int
+    ) -> ConversationListFrame:
+        """A page of the conversations of `kind`, last activity first."""
+
+    async def update_conversation(
+        self,
+        *,
+        kind: str,
+        conversation_id: uuid.UUID,
+        title: str | None,
+        archived: bool | None,
+    ) -> ConversationUpdatedFrame:
+        """Rename, archive or unarchive a conversation (`NotFound` for not yours)."""

@@ -8,13 +8,19 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from ai_chat.models import AIMessage
-from ai_chat.server_frames import HistoryPageFrame, SavedFrame
+from ai_chat.server_frames import (
+    ConversationListFrame,
+    ConversationUpdatedFrame,
+    HistoryPageFrame,
+    SavedFrame,
+)
 from ai_chat.services.conversations import (
     conversation_get_for_user,
     conversation_history,
     feedback_record,
     message_get_for_user,
 )
+from ai_chat.services.listing import conversation_update, conversations_page
 from ai_chat.services.saving import result_save
 from ai_chat.services.turns import turn_prepare
 from ai_chat.services.workers import worker_id
@@ -129,3 +135,34 @@ class DatabaseStore:
         await database_sync_to_async(feedback_record)(
             user=self.user, message_id=message_id, rating=rating, comment=comment
         )
+
+    async def list_conversations(
+        self, *, kind: str, archived: bool, page: int, page_size: int
+    ) -> ConversationListFrame:
+        listed = await database_sync_to_async(conversations_page)(
+            user=self.user, kind=kind, archived=archived, page=page, page_size=page_size
+        )
+        return ConversationListFrame.make(
+            archived=archived,
+            items=listed.items,
+            count=listed.count,
+            page=listed.page,
+            pages=listed.pages,
+        )
+
+    async def update_conversation(
+        self,
+        *,
+        kind: str,
+        conversation_id: uuid.UUID,
+        title: str | None,
+        archived: bool | None,
+    ) -> ConversationUpdatedFrame:
+        summary = await database_sync_to_async(conversation_update)(
+            user=self.user,
+            conversation_id=conversation_id,
+            kind=kind,
+            title=title,
+            archived=archived,
+        )
+        return ConversationUpdatedFrame.make(conversation=summary)

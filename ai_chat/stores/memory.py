@@ -13,11 +13,16 @@ from django.conf import settings
 
 from accounts.firebase import AuthFailed
 from ai_chat.agent.base import GenerationRequest, Turn
-from ai_chat.exceptions import Busy, NothingToRefine
+from ai_chat.exceptions import Busy, ConversationArchived, NothingToRefine
 from ai_chat.generation.job import GenerationJob
 from ai_chat.generation.recording import Ending, clean_data, clean_text
 from ai_chat.kinds import get_kind
-from ai_chat.server_frames import HistoryPageFrame, SavedFrame
+from ai_chat.server_frames import (
+    ConversationListFrame,
+    ConversationUpdatedFrame,
+    HistoryPageFrame,
+    SavedFrame,
+)
 from ai_chat.stores.base import PreparedTurn
 from ai_chat.stores.frames import history_page
 from sockets.errors import InvalidMessage, NotFound
@@ -32,6 +37,21 @@ class MemoryConversation:
     title: str
     messages: list[dict[str, Any]] = field(default_factory=list)
     running: str | None = None
+    status: str = "active"
+    created_at: datetime = field(default_factory=lambda: datetime.now(tz=UTC))
+    updated_at: datetime = field(default_factory=lambda: datetime.now(tz=UTC))
+
+    def summary(self, kind: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": kind,
+            "title": self.title,
+            "status": self.status,
+            "generating": self.running is not None,
+            "context": {},
+            "created_at": self.created_at,
+            "last_activity": self.updated_at,
+        }
 
     def turns(self) -> tuple[Turn, ...]:
         turns: list[Turn] = []
@@ -117,6 +137,8 @@ class MemoryStore:
             self.conversations[conversation.id] = conversation
         else:
             conversation = self.get(conversation_id)
+        if conversation.status == "archived":
+            raise ConversationArchived(conversation_id=conversation.id)
         if conversation.running:
             raise Busy(conversation_id=conversation.id)
         if refinement and not any(m["status"] == "completed" for m in conversation.messages):
@@ -126,6 +148,7 @@ class MemoryStore:
         conversation.messages.append(_message(str(uuid.uuid4()), "user", content, "completed"))
         conversation.messages.append(_message(message_id, "assistant", "", "streaming"))
         conversation.running = message_id
+        conversation.updated_at = datetime.now(tz=UTC)
         request = GenerationRequest(
             kind=kind,
             instructions=spec.instructions,
@@ -177,6 +200,39 @@ class MemoryStore:
         # The hub keeps an anonymous generation's frames for STREAM_LOG_TTL_SECONDS; after
         # that a resume finds nothing, and says so.
         return []
+
+    async def list_conversations(
+        self, *, kind: str, archived: bool, page: int, page_size: int
+    ) -> ConversationListFrame:
+        status = "archived" if archived else "active"
+        listed = sorted(
+            (c for c in self.conversations.values() if c.status == status),
+            key=lambda c: c.updated_at,
+            reverse=True,
+        )
+        start = (page - 1) * page_size
+        return ConversationListFrame.make(
+            archived=archived,
+            items=[c.summary(kind) for c in listed[start : start + page_size]],
+            count=len(listed),
+            page=page,
+            pages=max(-(-len(listed) // page_size), 1),
+        )
+
+    async def update_conversation(
+        self,
+        *,
+        kind: str,
+        conversation_id: uuid.UUID,
+        title: str | None,
+        archived: bool | None,
+    ) -> ConversationUpdatedFrame:
+        conversation = self.get(conversation_id)
+        if title is not None and title.split():
+            conversation.title = " ".join(title.split())[:200]
+        if archived is not None:
+            conversation.status = "archived" if archived else "active"
+        return ConversationUpdatedFrame.make(conversation=conversation.summary(kind))
 
     async def save(
         self, *, kind: str, conversation_id: uuid.UUID, message_id: uuid.UUID | None
