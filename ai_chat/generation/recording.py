@@ -107,8 +107,7 @@ class DatabaseRecorder:
         usage = bounded_usage(ending.usage)
         # Still holding the reservation? A sweep that took this process for dead has given it
         # back already; then only the usage is added (settled exactly once either way).
-        held = AIMessage.objects.filter(pk=self.message_id, reserved_tokens__gt=0).exists()
-        message_finish(
+        held = message_finish(
             message_id=uuid.UUID(self.message_id),
             status=ending.status,
             content=clean_text(ending.content),
@@ -119,7 +118,8 @@ class DatabaseRecorder:
             error_code=ending.error_code,
             error=clean_text(ending.error),
         )
-        attempts_record(message_id=self.message_id, attempts=ending.attempts)
+        if ending.attempts:
+            attempts_record(message_id=self.message_id, attempts=ending.attempts)
         if self.reservation is not None:
             reservation = self.reservation if held else replace(self.reservation, tokens=0)
             quota.quota_settle(

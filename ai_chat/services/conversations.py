@@ -1,6 +1,7 @@
 """Conversations and their messages: synchronous, transactional, always scoped to the user."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -50,9 +51,10 @@ class StartedTurn:
     user_message: AIMessage
     assistant_message: AIMessage
     history: tuple[Turn, ...]
+    reservation: quota.Reservation | None = None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # no savepoint inside a caller's transaction: two queries
 def turn_start(
     *,
     conversation: AIConversation,
@@ -62,12 +64,15 @@ def turn_start(
     prompt_version: str,
     worker: str,
     new: bool = False,
+    reserve: Callable[[tuple[Turn, ...]], quota.Reservation] | None = None,
 ) -> StartedTurn:
     """Store the user's message and an empty `streaming` assistant message to generate into.
 
     Refuses with `Busy` while the conversation already has a generation running. The history
     returned is what the model sees before this turn. `new`: the conversation was created in
     this transaction, so it has no messages to lock against, check or replay (three queries).
+    `reserve`: holds the turn's budget given its history; the assistant message is created
+    holding it (`reserved_tokens`), so that a sweep after a crash gives it back.
     """
     history: tuple[Turn, ...] = ()
     if new:
@@ -80,6 +85,7 @@ def turn_start(
                 conversation_id=str(conversation.pk),
             )
         history = conversation_turns(conversation=locked)
+    reservation = reserve(history) if reserve is not None else None
     user_message = AIMessage.objects.create(
         conversation=locked, role=AIMessage.Role.USER, content=content, prompt=prompt
     )
@@ -90,10 +96,11 @@ def turn_start(
         model=model,
         prompt_version=prompt_version,
         worker=worker,
+        reserved_tokens=reservation.tokens if reservation is not None else 0,
     )
     if not new:
         AIConversation.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
-    return StartedTurn(user_message, assistant_message, history)
+    return StartedTurn(user_message, assistant_message, history, reservation)
 
 
 def conversation_turns(*, conversation: AIConversation) -> tuple[Turn, ...]:
@@ -112,7 +119,7 @@ def conversation_turns(*, conversation: AIConversation) -> tuple[Turn, ...]:
     return tuple(turns)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # the recorder's transaction, without a savepoint
 def message_finish(
     *,
     message_id: uuid.UUID,
@@ -124,8 +131,11 @@ def message_finish(
     latency_ms: int | None = None,
     error_code: str = "",
     error: str = "",
-) -> None:
-    """End a streaming assistant message and add its usage to the conversation's totals."""
+) -> int | None:
+    """End a streaming assistant message and add its usage to the conversation's totals.
+
+    Returns the tokens the message still held before it ended (0 once a sweep gave them back),
+    or None when the message is gone."""
     usage = usage or Usage()
     fields: dict[str, Any] = {
         "status": status,
@@ -142,9 +152,11 @@ def message_finish(
     }
     if model:
         fields["model"] = model
-    message = AIMessage.objects.filter(pk=message_id).values("conversation_id").first()
+    message = (
+        AIMessage.objects.filter(pk=message_id).values("conversation_id", "reserved_tokens").first()
+    )
     if message is None:  # deleted meanwhile (retention or the user): nothing to record
-        return
+        return None
     # `interrupted` too: a sweep that took a slow process for dead must not cost its result.
     AIMessage.objects.filter(
         pk=message_id, status__in=[AIMessage.Status.STREAMING, AIMessage.Status.INTERRUPTED]
@@ -154,6 +166,8 @@ def message_finish(
         output_tokens=F("output_tokens") + usage.output_tokens,
         updated_at=timezone.now(),
     )
+    held: int = message["reserved_tokens"]
+    return held
 
 
 def message_get_for_user(

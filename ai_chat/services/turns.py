@@ -8,8 +8,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import F, Func, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
-from ai_chat.agent.base import GenerationRequest
+from ai_chat.agent.base import GenerationRequest, Turn
 from ai_chat.exceptions import Busy, NothingToRefine
 from ai_chat.generation.job import GenerationJob
 from ai_chat.generation.recording import DatabaseRecorder
@@ -18,7 +20,6 @@ from ai_chat.kinds.base import Target
 from ai_chat.models import AIConversation, AIMessage
 from ai_chat.services import quota
 from ai_chat.services.conversations import (
-    StartedTurn,
     conversation_create,
     conversation_get_for_user,
     latest_result,
@@ -97,8 +98,9 @@ def turn_prepare(
             prompt_version=kind.prompt_version,
             worker=worker,
             new=created,
+            reserve=lambda history: _reserve(user=user, history=history, prompt=prompt),
         )
-        reservation = _reserve(user=user, started=started, prompt=prompt)
+        assert started.reservation is not None
     request = GenerationRequest(
         kind=kind_name,
         instructions=kind.instructions,
@@ -118,18 +120,31 @@ def turn_prepare(
         kind=kind,
         context=parsed_context,
         request=request,
-        recorder=DatabaseRecorder(message_id, reservation),
+        recorder=DatabaseRecorder(message_id, started.reservation),
     )
     return PreparedTurn(conversation=conversation, created=created, job=job)
 
 
 def _check_concurrency(*, user: User, conversation: AIConversation | None) -> None:
     """`busy` when the user already has MAX_CONCURRENT_GENERATIONS running (in a transaction:
-    the user's row is the lock that makes count-then-insert safe across processes)."""
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-    running = AIMessage.objects.filter(
-        conversation__user=user, status=AIMessage.Status.STREAMING
-    ).count()
+    the user's row is the lock that makes count-then-insert safe across processes). One query:
+    the user's row locked, with the count of its running messages beside it."""
+    streaming = (
+        AIMessage.objects.filter(
+            conversation__user=OuterRef("pk"), status=AIMessage.Status.STREAMING
+        )
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        .values("n")
+    )
+    running = (
+        get_user_model()
+        .objects.select_for_update(of=("self",))
+        .filter(pk=user.pk)
+        .annotate(running=Coalesce(Subquery(streaming), 0))
+        .values_list("running", flat=True)
+        .first()
+    ) or 0
     if running >= settings.MAX_CONCURRENT_GENERATIONS:
         raise Busy(
             f"You already have {running} generations running; wait for one to finish.",
@@ -137,14 +152,8 @@ def _check_concurrency(*, user: User, conversation: AIConversation | None) -> No
         )
 
 
-def _reserve(*, user: User, started: StartedTurn, prompt: str) -> quota.Reservation:
-    """Hold the turn's estimated tokens of today's budget, and note them on the message: if
-    this process dies, the sweep gives them back."""
-    input_estimate = (len(prompt) + sum(len(t.text) for t in started.history)) // 4
-    reservation = quota.quota_reserve(
-        user_id=user.pk, tokens=input_estimate + OUTPUT_TOKEN_ESTIMATE
-    )
-    AIMessage.objects.filter(pk=started.assistant_message.pk).update(
-        reserved_tokens=reservation.tokens
-    )
-    return reservation
+def _reserve(*, user: User, history: tuple[Turn, ...], prompt: str) -> quota.Reservation:
+    """Hold the turn's estimated tokens of today's budget (`turn_start` notes them on the
+    assistant message as it creates it: if this process dies, the sweep gives them back)."""
+    input_estimate = (len(prompt) + sum(len(t.text) for t in history)) // 4
+    return quota.quota_reserve(user_id=user.pk, tokens=input_estimate + OUTPUT_TOKEN_ESTIMATE)
