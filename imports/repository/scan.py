@@ -126,7 +126,7 @@ def _read_blobs(
     if not entries:
         return
     process = start(
-        [*git, "cat-file", "--batch"],
+        [*git, "cat-file", "--batch", "--buffer"],
         env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -151,8 +151,7 @@ def _read_blobs(
 
 def _write_ids(stdin: BinaryIO, entries: list[_Entry]) -> None:
     try:
-        for entry in entries:
-            stdin.write(entry.oid.encode("ascii") + b"\n")
+        stdin.write(b"".join(entry.oid.encode("ascii") + b"\n" for entry in entries))
         stdin.close()
     except (BrokenPipeError, ValueError):  # git was stopped (deadline or error)
         pass

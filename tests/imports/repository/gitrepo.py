@@ -52,18 +52,26 @@ def commit_all(path: Path, message: str = "content") -> str:
     return git(path, "rev-parse", "HEAD")
 
 
-def commit_tree(path: Path, entries: list[tuple[str, str, bytes]]) -> str:
-    """Make HEAD a commit whose root tree is exactly `entries` (mode, name, blob content).
+def blob(path: Path, content: bytes) -> str:
+    """Write `content` as a blob; its id."""
+    return git(path, "hash-object", "-w", "--stdin", input=content)
 
-    Written object by object (`hash-object`, `mktree --missing` bypassed with a raw tree) so a
-    test can use names git would never check out: `..`, control characters.
+
+def tree(path: Path, entries: list[tuple[str, bytes, str]]) -> str:
+    """Write a tree of exactly `entries` (mode, raw name, object id), names unchecked; its id.
+
+    Written as raw bytes (`hash-object --literally`), so a test can use names git would never
+    create: `..`, control characters.
     """
     raw = b""
-    for mode, name, content in sorted(entries, key=lambda e: e[1].encode()):
-        oid = git(path, "hash-object", "-w", "--stdin", input=content)
-        raw += mode.encode() + b" " + name.encode("utf-8", "surrogateescape") + b"\0"
-        raw += bytes.fromhex(oid)
-    tree = git(path, "hash-object", "-w", "-t", "tree", "--literally", "--stdin", input=raw)
-    commit = git(path, "commit-tree", tree, "-m", "crafted")
+    # git's order: a folder sorts as if its name ended with "/".
+    for mode, name, oid in sorted(entries, key=lambda e: e[1] + (b"/" if e[0] == "40000" else b"")):
+        raw += mode.encode() + b" " + name + b"\0" + bytes.fromhex(oid)
+    return git(path, "hash-object", "-w", "-t", "tree", "--literally", "--stdin", input=raw)
+
+
+def commit_root(path: Path, root: str) -> str:
+    """Make HEAD a commit of the tree `root`; the commit's id."""
+    commit = git(path, "commit-tree", root, "-m", "crafted")
     git(path, "update-ref", "HEAD", commit)
     return commit
