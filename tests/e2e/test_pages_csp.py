@@ -48,6 +48,7 @@ def test_pages_carry_a_policy_and_nothing_of_theirs_is_blocked(page, lectern_ser
 
     for path in (
         "/events/",
+        "/courses/import/",
         "/admin/",
         "/admin/ai_chat/aiconversation/",
         "/admin/courses/course/add/",

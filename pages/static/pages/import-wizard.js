@@ -28,6 +28,8 @@ const state = {
   stages: {},
   files: null,
   selectionSaved: false,
+  excluded: new Set(),
+  documents: new Map(),
   loaded: {},
   client: null,
 };
@@ -74,6 +76,7 @@ function renderSteps() {
   for (const node of document.querySelectorAll("[data-step], [data-step-tab]")) {
     const step = Number(node.dataset.step || node.dataset.stepTab);
     const stepState = step < current ? "done" : step === current ? "active" : "locked";
+    if (stepState !== "done") delete node.dataset.open;
     node.dataset.state = stepState;
     if (node.dataset.stepTab) {
       if (step === current) node.setAttribute("aria-current", "step");
@@ -130,13 +133,23 @@ async function refreshStage(number) {
   setStage(number, answer);
 }
 
+/** Every stage from `GET import` (after a (re)subscription or a reload). */
 async function resync() {
   if (!state.courseId) return;
   try {
-    await Promise.all([1, 2, 3, 4].map(refreshStage));
-    const record = await api(`${base()}/import`).catch(() => null);
+    const record = await api(`${base()}/import`);
     const url = byId("repo-url");
-    if (record?.repo_url && !url.value) url.value = record.repo_url;
+    if (record.repo_url && !url.value) url.value = record.repo_url;
+    for (const row of record.stages || []) {
+      const number = stageNumber(row.stage);
+      if (number !== null) setStage(number, row);
+    }
+    if (stage(1).status === "SUCCESS" && !state.selectionSaved) {
+      // A selection saved before the reload: its estimate lists documents.
+      const estimate = await loadEstimate();
+      state.selectionSaved = Boolean(estimate?.document_count || estimate?.excluded_documents?.length);
+      renderSteps();
+    }
   } catch (error) {
     showError("repository-error", error.message);
   }
@@ -177,7 +190,7 @@ async function loadResults(number) {
     if (number === 4) renderCourse(await api(`${base()}/generated-course`));
   } catch (error) {
     state.loaded[number] = false;
-    showError(["repository-error", "documents-error", "pathways-error", "course-error"][number - 1],
+    showError(["documents-error", "analysis-error", "pathways-error", "course-error"][number - 1],
       error.message);
   }
 }
@@ -189,8 +202,19 @@ function docsUnder(folder) {
   return state.files.files.filter((f) => f.is_documentation && f.path.startsWith(prefix)).length;
 }
 
+function summary(step, content) {
+  document.querySelector(`[data-summary="${step}"]`).textContent = content;
+}
+
+function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 function renderFiles(data) {
   state.files = data;
+  const commit = data.commit ? ` at ${data.commit.slice(0, 10)}` : "";
+  summary(1, `Read ${byId("repo-url").value || "the repository"}${commit}: `
+    + `${plural(data.files.length, "file")}, ${data.skipped?.length || 0} left out.`);
   const folders = byId("folder-list");
   folders.replaceChildren();
   const defaults = new Set(data.selected_folders || [""]);
@@ -219,12 +243,21 @@ function renderFiles(data) {
     radio.type = "radio";
     radio.name = "overview_document";
     radio.value = path;
-    radio.checked = data.overview_document ? data.overview_document === path : index === 0;
+    radio.checked = index === 0;
     label.append(radio, text("span", path, "path"));
     item.append(label);
     overviews.append(item);
   });
-  if (!candidates.length) overviews.append(text("li", "No README or overview found.", "muted"));
+  const none = document.createElement("li");
+  const label = document.createElement("label");
+  const radio = document.createElement("input");
+  radio.type = "radio";
+  radio.name = "overview_document";
+  radio.value = "";
+  radio.checked = !candidates.length;
+  label.append(radio, text("span", candidates.length ? "None" : "None (no README or overview found)"));
+  none.append(label);
+  overviews.append(none);
   renderSkipped(data.skipped || []);
   summariseSelection();
 }
@@ -247,47 +280,91 @@ function selectedFolders() {
   return [...document.querySelectorAll("#folder-list input:checked")].map((box) => box.value);
 }
 
+function overviewDocument() {
+  return document.querySelector("#overview-list input:checked")?.value || null;
+}
+
+/** What stage 2 will read: the documentation in the selected folders, and the overview. */
 function summariseSelection() {
   if (!state.files) return;
   const folders = selectedFolders();
   const prefixes = folders.map((f) => (f ? `${f}/` : ""));
+  const overview = overviewDocument();
   const count = state.files.files.filter(
-    (f) => f.is_documentation && prefixes.some((p) => f.path.startsWith(p)),
+    (f) => (f.is_documentation && prefixes.some((p) => f.path.startsWith(p))) || f.path === overview,
   ).length;
   byId("selection-summary").textContent = folders.length
     ? `${count} document${count === 1 ? "" : "s"} selected.`
     : "Pick at least one folder.";
 }
 
-async function saveSelection(event) {
-  event.preventDefault();
-  showError("documents-error", "");
+/** Saves the folders, overview and documents left out (which clears stages 2 to 4). */
+async function saveSelection(errorId) {
+  showError(errorId, "");
   const folders = selectedFolders();
   if (!folders.length) {
-    showError("documents-error", "Pick at least one folder.");
+    showError(errorId, "Pick at least one folder.");
     return;
   }
-  const overview = document.querySelector("#overview-list input:checked")?.value ?? "";
   try {
     await api(`${base()}/stage1-selections`, {
-      method: "POST", body: { selected_folders: folders, overview_document: overview },
+      method: "POST",
+      body: {
+        selected_folders: folders,
+        overview_document: overviewDocument(),
+        excluded_documents: [...state.excluded],
+      },
     });
     state.selectionSaved = true;
+    for (const later of [2, 3, 4]) if (started(later)) clearStage(later);
     renderSteps();
     await loadEstimate();
   } catch (error) {
-    showError("documents-error", error.message);
+    showError(errorId, error.message);
   }
 }
 
-/** What stage 2 will cost, when the server says (documents, estimated tokens). */
+/** What stage 2 will cost (documents, estimated tokens, the caps), each document with a box
+ * to leave it out; the answer, or null when the server has none. */
 async function loadEstimate() {
-  const box = byId("estimate");
   const estimate = await api(`${base()}/stage2/estimate`).catch(() => null);
+  const box = byId("estimate");
   box.hidden = !estimate;
-  if (!estimate) return;
-  const tokens = Number(estimate.estimated_tokens || 0).toLocaleString("en");
-  box.textContent = `${estimate.documents} documents, about ${tokens} tokens.`;
+  if (!estimate) return null;
+  state.excluded = new Set(estimate.excluded_documents || []);
+  const tokens = (n) => Number(n || 0).toLocaleString("en");
+  const count = estimate.document_count;
+  summary(2, `${plural(count, "document")} selected.`);
+  byId("estimate-summary").textContent =
+    `${count} document${count === 1 ? "" : "s"} to analyse, about ${tokens(estimate.estimated_tokens)} tokens.`;
+  const caps = byId("estimate-caps");
+  caps.hidden = estimate.within_caps !== false;
+  caps.textContent = `This is over the import's limit of ${estimate.max_documents} documents or `
+    + `${tokens(estimate.max_estimated_tokens)} tokens: leave some documents out.`;
+  const rows = [
+    ...estimate.documents.map((doc) => ({ ...doc, included: true })),
+    ...[...state.excluded].map((path) => ({ path, included: false })),
+  ].sort((a, b) => a.path.localeCompare(b.path));
+  byId("estimate-list").replaceChildren(...rows.map((doc) => {
+    const item = document.createElement("li");
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = "document";
+    box.value = doc.path;
+    box.checked = doc.included;
+    const cost = doc.included ? `~${tokens(doc.estimated_tokens)} tokens` : "left out";
+    label.append(box, text("span", doc.path, "path"), text("span", cost, "muted count"));
+    item.append(label);
+    return item;
+  }));
+  return estimate;
+}
+
+async function toggleDocument(box) {
+  if (box.checked) state.excluded.delete(box.value);
+  else state.excluded.add(box.value);
+  await saveSelection("analysis-error");
 }
 
 // Steps 3 to 5: start the stages.
@@ -367,14 +444,15 @@ function repositoryName(url) {
 }
 
 function renderAnalyzed(documents) {
+  state.documents = new Map(documents.map((doc) => [doc.id, doc.file_path]));
   const box = byId("analyzed");
   box.hidden = false;
-  byId("analyzed-summary").textContent =
-    `${documents.length} document${documents.length === 1 ? "" : "s"} analysed`;
+  byId("analyzed-summary").textContent = `${plural(documents.length, "document")} analysed`;
   byId("analyzed-list").replaceChildren(...documents.map((doc) => {
     const item = text("li", "");
+    const cut = doc.cut ? " · cut to fit the model (long document)" : "";
     item.append(text("strong", doc.title || doc.file_path), " ",
-      text("span", `${doc.file_path} · ${doc.doc_type} · ${doc.complexity_level}`, "muted"));
+      text("span", `${doc.file_path} · ${doc.doc_type} · ${doc.complexity_level}${cut}`, "muted"));
     return item;
   }));
 }
@@ -398,13 +476,30 @@ function renderPathways(pathways) {
         text("span", ` ${docs} document${docs === 1 ? "" : "s"}`, "muted"));
       modules.append(item);
     }
+    const leftOut = pathway.left_out || [];
+    if (leftOut.length) {
+      const details = document.createElement("details");
+      details.className = "left-out";
+      details.append(text("summary", `${leftOut.length} document${leftOut.length === 1 ? "" : "s"} left out`));
+      const list = document.createElement("ul");
+      for (const row of leftOut) {
+        const item = text("li", "");
+        item.append(text("span", state.documents.get(row.document_id) || `#${row.document_id}`, "path"),
+          " ", text("span", row.reason, "muted"));
+        list.append(item);
+      }
+      details.append(list);
+      card.append(modules, details);
+    }
     const choose = text("button", "Build this course", "btn");
     choose.type = "button";
     choose.dataset.action = "choose-pathway";
     choose.dataset.pathwayId = String(pathway.id);
-    card.append(modules, choose);
+    if (!leftOut.length) card.append(modules);
+    card.append(choose);
     return card;
   }));
+  if (state.chosen) markChosen(state.chosen);
   renderSteps();
 }
 
@@ -415,9 +510,8 @@ async function choosePathway(button) {
     await api(`${base()}/stage3-selections`, {
       method: "POST", body: { selected_pathway_id: Number(button.dataset.pathwayId) },
     });
-    for (const card of document.querySelectorAll(".pathway")) {
-      card.dataset.chosen = String(card.dataset.pathwayId === button.dataset.pathwayId);
-    }
+    state.chosen = Number(button.dataset.pathwayId);
+    markChosen(state.chosen);
     await startStage(4);
   } catch (error) {
     showError("pathways-error", error.message);
@@ -426,8 +520,17 @@ async function choosePathway(button) {
   }
 }
 
+function markChosen(pathwayId) {
+  for (const card of document.querySelectorAll(".pathway")) {
+    card.dataset.chosen = String(card.dataset.pathwayId === String(pathwayId));
+    if (card.dataset.chosen === "true") summary(4, `Pathway: ${card.querySelector("h3").textContent}.`);
+  }
+}
+
 function renderCourse(generated) {
   byId("done").hidden = false;
+  state.chosen = generated.pathway_id;
+  markChosen(generated.pathway_id);
   const course = generated.course || {};
   const modules = course.modules || [];
   const lessons = modules.reduce((sum, module) => sum + (module.lessons?.length || 0), 0);
@@ -440,7 +543,14 @@ function renderCourse(generated) {
 }
 
 byId("repository-form").addEventListener("submit", startImport);
-byId("documents-form").addEventListener("submit", saveSelection);
+byId("documents-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  state.excluded.clear();
+  saveSelection("documents-error");
+});
+byId("estimate-list").addEventListener("change", (event) => {
+  if (event.target.name === "document") toggleDocument(event.target);
+});
 byId("documents-form").addEventListener("change", summariseSelection);
 byId("analysis-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -458,6 +568,11 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-action]");
   if (!button || button.disabled) return;
   if (button.dataset.action === "retry") startStage(Number(button.dataset.stage));
+  if (button.dataset.action === "change") {
+    const step = button.closest("[data-step]");
+    if (step.dataset.open) delete step.dataset.open;
+    else step.dataset.open = "true";
+  }
   if (button.dataset.action === "choose-pathway") choosePathway(button);
 });
 
