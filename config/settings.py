@@ -212,6 +212,8 @@ GEMINI_TIMEOUT_SECONDS = env_float("GEMINI_TIMEOUT_SECONDS", 60.0)
 GEMINI_STALL_SECONDS = env_float("GEMINI_STALL_SECONDS", 30.0)
 GEMINI_MAX_RETRIES = env_int("GEMINI_MAX_RETRIES", 3, minimum=0)
 GEMINI_MAX_OUTPUT_TOKENS = env_int("GEMINI_MAX_OUTPUT_TOKENS", 8192, minimum=1)
+# How the stream is read: `lean` (httpx2 + json, the default) or `sdk` (google-genai's types).
+GEMINI_READER = env_str("GEMINI_READER", "lean")
 AI_PROVIDER = env_str("AI_PROVIDER", "gemini" if GEMINI_API_KEY else "offline")
 # The fallback chain, in order (e.g. `gemini,groq,qwen`). Empty: the one provider AI_PROVIDER
 # names. Every entry but `gemini` is an OpenAI-compatible endpoint configured by

@@ -53,6 +53,24 @@ class TextChunk:
 
 
 @dataclass(frozen=True)
+class WebSource:
+    """A web page a grounded answer drew on."""
+
+    title: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What a grounded answer was based on (Gemini's Google Search grounding)."""
+
+    sources: tuple[WebSource, ...] = ()
+    queries: tuple[str, ...] = ()
+    # Google's search suggestions (HTML), which its terms require to be shown with the answer.
+    search_entry_point: str = ""
+
+
+@dataclass(frozen=True)
 class Completion:
     """The end of a stream: the whole text, its usage and why the model stopped."""
 
@@ -60,6 +78,8 @@ class Completion:
     usage: Usage
     finish_reason: str
     model: str
+    # Set when the provider grounded the answer (a search tool was in the request).
+    grounding: Grounding | None = None
 
 
 StreamEvent = TextChunk | Completion

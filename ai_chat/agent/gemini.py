@@ -1,5 +1,11 @@
 """GeminiAgent: the one module that talks to Gemini, through the google-genai SDK.
 
+Readers: by default (`reader="lean"`, `GEMINI_READER=lean`) the stream is sent and read by
+gemini_stream.py (httpx2 and `json`, the SDK's errors), at a fraction of the SDK's CPU per
+chunk; `reader="sdk"` streams through `generate_content_stream` and the SDK's types. Both feed
+the same retry, stall and finish-reason handling here, and the differential test
+(tests/agent/test_gemini_readers.py) shows they yield the same.
+
 Transport: the SDK streams through an httpx2 client here (we pass an httpx2 transport, so it
 stays on httpx2 even if aiohttp becomes importable). On httpx2, `HttpOptions.timeout`
 (milliseconds) is a per-operation timeout (connect, each read, write, pool), not a deadline for
@@ -13,9 +19,8 @@ with `Retry-After` honoured and carried, and logged here.
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -35,6 +40,8 @@ from ai_chat.agent.base import (
     TextChunk,
     Usage,
 )
+from ai_chat.agent.gemini_stream import GeminiStreamClient, Progress, grounding_of, observe
+from ai_chat.agent.gemini_stream import request_body as lean_request_body
 from ai_chat.agent.schema import inline_refs
 
 logger = logging.getLogger(__name__)
@@ -64,11 +71,7 @@ def _ssl_context() -> Any:
     return httpx2.create_ssl_context()
 
 
-@dataclass
-class _Progress:
-    finish_reason: str | None = None
-    usage: Usage = field(default_factory=Usage)
-    model: str = ""
+READERS = ("lean", "sdk")
 
 
 class GeminiAgent:
@@ -87,9 +90,13 @@ class GeminiAgent:
         max_output_tokens: int = 8192,
         retry_initial_delay: float = 1.0,
         retry_max_delay: float = 20.0,
+        reader: str = "lean",
     ) -> None:
         if not api_key:
             raise ValueError("GeminiAgent needs an API key (GEMINI_API_KEY)")
+        if reader not in READERS:
+            raise ValueError(f"GEMINI_READER must be one of {', '.join(READERS)}, not {reader!r}")
+        self.reader = reader
         self.model = model
         self.stall_seconds = stall_seconds
         self.max_retries = max_retries
@@ -113,6 +120,13 @@ class GeminiAgent:
                 },
             ),
         )
+        self._lean = GeminiStreamClient(
+            api_key=api_key,
+            base_url=base_url,
+            api_version=api_version,
+            timeout_seconds=timeout_seconds,
+            ssl_context=ssl_context,
+        )
 
     @classmethod
     def from_settings(cls) -> "GeminiAgent":
@@ -127,34 +141,26 @@ class GeminiAgent:
             stall_seconds=settings.GEMINI_STALL_SECONDS,
             max_retries=settings.GEMINI_MAX_RETRIES,
             max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
+            reader=settings.GEMINI_READER,
         )
 
     async def aclose(self) -> None:
+        await self._lean.aclose()
         await self._client.aio.aclose()
         self._client.close()
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
-        contents = [
-            types.Content(role=turn.role, parts=[types.Part(text=turn.text)])
-            for turn in request.history
-        ]
-        contents.append(types.Content(role="user", parts=[types.Part(text=request.prompt)]))
-        config = self._config(request)
         pieces: list[str] = []
         attempt = 0
         while True:
             attempt += 1
-            progress = _Progress(model=self.model)
-            opened: list[Any] = []
-            responses: Any = None
+            progress = Progress(model=self.model)
             failure: AgentError | None = None
             cause: BaseException | None = None
+            reading = self._lean_attempt if self.reader == "lean" else self._sdk_attempt
+            texts = reading(request, progress, pieces)
             try:
-                responses = await self._client.aio.models.generate_content_stream(
-                    model=self.model, contents=contents, config=config
-                )
-                while (response := await self._next(responses, opened)) is not None:
-                    text = _observe(response, progress, "".join(pieces))
+                async for text in texts:
                     if text:
                         pieces.append(text)
                         yield TextChunk(text)
@@ -164,10 +170,7 @@ class GeminiAgent:
                 failure, cause = _translate(exc, "".join(pieces)), exc
             finally:
                 # Runs on aclose() and cancellation too: the server must see the stream end.
-                if responses is not None:
-                    await responses.aclose()
-                for response in opened:
-                    await response.aclose()
+                await texts.aclose()
             if failure is None:
                 break
             delay = self._retry_delay(failure, cause, attempt, started=bool(pieces))
@@ -178,6 +181,45 @@ class GeminiAgent:
             )
             await asyncio.sleep(delay)
         yield _completion(progress, "".join(pieces))
+
+    async def _lean_attempt(
+        self, request: GenerationRequest, progress: Progress, pieces: list[str]
+    ) -> AsyncGenerator[str]:
+        """One request read by gemini_stream.py: the answer text of each event."""
+        body = lean_request_body(request, self.max_output_tokens)
+        events = self._lean.events(self.model, body)
+        try:
+            while True:
+                async with asyncio.timeout(self.stall_seconds):
+                    payload = await anext(events, None)
+                if payload is None:
+                    return
+                yield observe(payload, progress, pieces)
+        finally:
+            await events.aclose()
+
+    async def _sdk_attempt(
+        self, request: GenerationRequest, progress: Progress, pieces: list[str]
+    ) -> AsyncGenerator[str]:
+        """One request through the SDK's `generate_content_stream` and its types."""
+        contents = [
+            types.Content(role=turn.role, parts=[types.Part(text=turn.text)])
+            for turn in request.history
+        ]
+        contents.append(types.Content(role="user", parts=[types.Part(text=request.prompt)]))
+        opened: list[Any] = []
+        responses: Any = None
+        try:
+            responses = await self._client.aio.models.generate_content_stream(
+                model=self.model, contents=contents, config=self._config(request)
+            )
+            while (response := await self._next(responses, opened)) is not None:
+                yield _observe(response, progress, "".join(pieces))
+        finally:
+            if responses is not None:
+                await responses.aclose()
+            for response in opened:
+                await response.aclose()
 
     def _config(self, request: GenerationRequest) -> types.GenerateContentConfig:
         schema = request.result_schema
@@ -219,7 +261,7 @@ class GeminiAgent:
         return delay
 
 
-def _observe(response: types.GenerateContentResponse, progress: _Progress, partial: str) -> str:
+def _observe(response: types.GenerateContentResponse, progress: Progress, partial: str) -> str:
     """Record what a chunk says about the stream; return its answer text."""
     feedback = response.prompt_feedback
     if feedback is not None and feedback.block_reason:
@@ -239,15 +281,21 @@ def _observe(response: types.GenerateContentResponse, progress: _Progress, parti
     candidate = response.candidates[0]
     if candidate.finish_reason:
         progress.finish_reason = _name(candidate.finish_reason)
+    if candidate.grounding_metadata is not None:
+        progress.grounding = grounding_of(candidate.grounding_metadata.model_dump(by_alias=True))
     parts = candidate.content.parts if candidate.content else None
     return "".join(part.text for part in parts or () if part.text and not part.thought)
 
 
-def _completion(progress: _Progress, text: str) -> Completion:
+def _completion(progress: Progress, text: str) -> Completion:
     reason = progress.finish_reason
     if reason == "STOP":
         return Completion(
-            text=text, usage=progress.usage, finish_reason=reason, model=progress.model
+            text=text,
+            usage=progress.usage,
+            finish_reason=reason,
+            model=progress.model,
+            grounding=progress.grounding,
         )
     if reason == "MAX_TOKENS":
         raise AgentTruncated("Gemini hit the output token limit", partial_text=text)

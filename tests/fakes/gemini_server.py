@@ -31,6 +31,9 @@ from tests.fakes.http_fake import Disconnected, EventHandler, FakeServer, Receiv
 
 __all__ = ["FakeGeminiServer", "Received", "Reply", "error_body", "sample_reply"]
 
+# Recorded streams (Gemini's wire shape, `data: {json}` events), served by `Reply.recorded`.
+STREAMS = os.path.join(os.path.dirname(__file__), "streams")
+
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -62,7 +65,8 @@ class Reply:
     """One scripted answer.
 
     `status` other than 200 answers with `error` (or `error_body(status)`) as a JSON body. A
-    200 streams `raw` data payloads verbatim, then one event per chunk of `chunks` (`pause`
+    200 streams the `sse` event blocks byte for byte (a recorded stream), then `raw` data
+    payloads verbatim, then one event per chunk of `chunks` (`pause`
     seconds apart), then by `ending`: "finish" sends `finish_reason` (None: the stream just
     ends), "error" sends `error` as an event, "drop" cuts the connection, "stall" hangs until
     the client goes away.
@@ -78,6 +82,7 @@ class Reply:
     model_version: str | None = "fake-gemini-001"
     block_reason: str | None = None
     raw: list[str] = field(default_factory=list)
+    sse: list[str | bytes] = field(default_factory=list)
     status: int = 200
     error: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -87,6 +92,18 @@ class Reply:
     def text(cls, text: str, *, size: int = 16, **kwargs: Any) -> "Reply":
         """The whole `text`, streamed in pieces of `size` characters."""
         return cls(chunks=[text[i : i + size] for i in range(0, len(text), size)], **kwargs)
+
+    @classmethod
+    def recorded(cls, name: str, **kwargs: Any) -> "Reply":
+        """The recorded stream tests/fakes/streams/`name`.sse, event by event, as it is.
+
+        Comment blocks (`: ...`, what the stream shows) are for the reader of the file only:
+        Gemini sends none, and the SDK's reader would take one for a broken JSON body.
+        """
+        with open(os.path.join(STREAMS, f"{name}.sse"), encoding="utf-8", newline="") as handle:
+            blocks = [block + "\r\n\r\n" for block in handle.read().split("\r\n\r\n")]
+        events = [block for block in blocks if block.startswith("data:")]
+        return cls(sse=events, finish_reason=None, usage=None, model_version=None, **kwargs)
 
     @classmethod
     def http_error(
@@ -155,6 +172,10 @@ class _Handler(EventHandler):
 
     def _stream(self, reply: Reply) -> None:
         self.start_events(reply.headers)
+        for index, block in enumerate(reply.sse):
+            if index and reply.pause:
+                self.wait(reply.pause)
+            self.write_chunk(block if isinstance(block, bytes) else block.encode())
         for payload in reply.raw:
             self.write_event(payload)
         for index, event in enumerate(_events(reply)):

@@ -148,7 +148,10 @@ class EventHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def write_event(self, payload: str) -> None:
-        data = f"data: {payload}\r\n\r\n".encode()
+        self.write_chunk(f"data: {payload}\r\n\r\n".encode())
+
+    def write_chunk(self, data: bytes) -> None:
+        """One chunk of the chunked body."""
         self.write(b"%x\r\n%s\r\n" % (len(data), data))
 
     def end_events(self) -> None:

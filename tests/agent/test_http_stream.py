@@ -1,0 +1,135 @@
+"""http_stream.py, the lean reader's HTTP/1.1 client: keep-alive reuse, stale connections,
+`Connection: close`, framing errors, and the proxy switch (cancellation and early close: in
+test_gemini_agent.py, which runs on this client)."""
+
+import asyncio
+import contextlib
+import json
+import socket
+
+import httpx2
+import pytest
+
+from ai_chat.agent.base import Completion, GenerationRequest
+from ai_chat.agent.gemini import GeminiAgent
+from ai_chat.agent.http_stream import StreamingHTTP, proxy_configured
+from tests.fakes import gemini_server as fake
+from tests.fakes.gemini_server import Reply
+
+gemini_server = fake.gemini_server
+
+REQUEST = GenerationRequest(kind="chat", instructions="", prompt="Hello?")
+
+
+async def answer(agent):
+    return [event async for event in agent.stream(REQUEST)][-1]
+
+
+async def test_a_kept_alive_connection_is_reused(gemini_server):
+    agent = gemini_server.make_agent()
+    try:
+        for _ in range(3):
+            gemini_server.push(Reply(chunks=["Hi."]))
+            assert isinstance(await answer(agent), Completion)
+    finally:
+        await agent.aclose()
+    assert len({request.peer for request in gemini_server.requests}) == 1
+
+
+async def test_connection_close_is_honoured(gemini_server):
+    agent = gemini_server.make_agent()
+    try:
+        for _ in range(2):
+            gemini_server.push(Reply(chunks=["Hi."], headers={"Connection": "close"}))
+            assert isinstance(await answer(agent), Completion)
+    finally:
+        await agent.aclose()
+    assert len({request.peer for request in gemini_server.requests}) == 2
+
+
+EVENT = {"candidates": [{"content": {"parts": [{"text": "Hi."}]}, "finishReason": "STOP"}]}
+
+
+async def one_shot_server(close_after: bool, body: bytes | None = None):
+    """A server that answers each request on a connection, then (close_after) hangs up without
+    saying so: the connection the client keeps is stale."""
+    peers: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peers.append(writer.get_extra_info("peername")[1])
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            event = b"data: " + json.dumps(EVENT).encode() + b"\r\n\r\n"
+            payload = body if body is not None else b"%x\r\n%s\r\n0\r\n\r\n" % (len(event), event)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n" + payload
+            )
+            await writer.drain()
+            if close_after:
+                writer.close()
+                return
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, peers
+
+
+async def test_a_stale_kept_alive_connection_is_replaced():
+    server, peers = await one_shot_server(close_after=True)
+    port = server.sockets[0].getsockname()[1]
+    agent = GeminiAgent(api_key="k", model="m", base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    try:
+        first = await answer(agent)
+        await asyncio.sleep(0.05)  # the server has hung up on the idle connection
+        second = await answer(agent)
+    finally:
+        await agent.aclose()
+        server.close()
+        await server.wait_closed()
+    assert first.text == second.text == "Hi."
+    assert len(set(peers)) == 2
+
+
+async def test_a_broken_chunked_body_is_a_protocol_error():
+    server, _ = await one_shot_server(close_after=True, body=b"zz\r\n")
+    port = server.sockets[0].getsockname()[1]
+    http = StreamingHTTP(f"http://127.0.0.1:{port}/v1beta", headers={}, ssl_context=None, timeout=5)
+    try:
+        response = await http.post("models/m:streamGenerateContent?alt=sse", b"{}")
+        assert response.status_code == 200
+        with pytest.raises(httpx2.RemoteProtocolError):
+            await response.aread()
+        await response.aclose()
+    finally:
+        await http.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_an_unreachable_server_is_a_connect_error():
+    with socket_on_free_port() as port:
+        pass  # closed: nothing listens there now
+    http = StreamingHTTP(f"http://127.0.0.1:{port}", headers={}, ssl_context=None, timeout=5)
+    with pytest.raises(httpx2.ConnectError):
+        await http.post("x", b"{}")
+
+
+def test_proxy_configured_reads_the_environment(monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert not proxy_configured("https://generativelanguage.googleapis.com/v1beta/")
+    monkeypatch.setenv("https_proxy", "http://proxy.internal:3128")
+    assert proxy_configured("https://generativelanguage.googleapis.com/v1beta/")
+    monkeypatch.setenv("no_proxy", "googleapis.com")
+    assert not proxy_configured("https://generativelanguage.googleapis.com/v1beta/")
+
+
+@contextlib.contextmanager
+def socket_on_free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
