@@ -87,6 +87,8 @@ def fetch_repository(
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if workdir.exists():  # pragma: no cover - only if the disk refuses to delete
+            logger.error("repository fetch could not remove its temporary folder %s", workdir)
 
 
 def _clone(

@@ -5,9 +5,11 @@ and `-c` options) and runs in its own process group, so a timeout or an error ki
 every helper it started (remote-https, index-pack, upload-pack).
 """
 
+import logging
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Generator
@@ -21,6 +23,8 @@ from .errors import RepositoryFetchFailed
 _FSCK_IGNORED = ("hasDot", "hasDotdot")
 
 _POLL_SECONDS = 0.1
+
+logger = logging.getLogger(__name__)
 
 
 def git_environment(home: Path, *, allow_file: bool) -> dict[str, str]:
@@ -86,9 +90,15 @@ def timed_out(seconds: float) -> RepositoryFetchFailed:
 
 def start(args: list[str], env: dict[str, str], **kwargs: object) -> subprocess.Popen[bytes]:
     """git started in a process group of its own (so `stop` reaches its helpers too)."""
-    return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
-        args, env=env, start_new_session=True, close_fds=True, **kwargs
-    )
+    try:
+        return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
+            args, env=env, start_new_session=True, close_fds=True, **kwargs
+        )
+    except OSError as error:
+        logger.error("git could not be started: %s", error)
+        raise RepositoryFetchFailed(
+            "The server could not run git to fetch the repository; the operators have been told."
+        ) from None
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -204,20 +214,22 @@ def run_output(args: list[str], env: dict[str, str], *, deadline: Deadline) -> b
 
 def iter_records(args: list[str], env: dict[str, str], *, deadline: Deadline) -> Generator[bytes]:
     """git's NUL-terminated output records, read as they come (the caller may stop early)."""
-    process = start(
-        args, env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    assert process.stdout is not None and process.stderr is not None
-    with Watchdog(process, deadline):
-        pending = b""
-        while chunk := process.stdout.read(65536):
-            records = (pending + chunk).split(b"\0")
-            pending = records.pop()
-            yield from records
-        if process.wait() != 0:
-            raise GitFailed(process.stderr.read(8192).decode("utf-8", "replace"))
-    process.stdout.close()
-    process.stderr.close()
+    # git's complaints go to an unlinked file: a pipe nobody reads could fill and block git.
+    with tempfile.TemporaryFile() as errors:
+        process = start(args, env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+        assert process.stdout is not None
+        try:
+            with Watchdog(process, deadline):
+                pending = b""
+                while chunk := process.stdout.read(65536):
+                    records = (pending + chunk).split(b"\0")
+                    pending = records.pop()
+                    yield from records
+                if process.wait() != 0:
+                    errors.seek(0)
+                    raise GitFailed(errors.read(8192).decode("utf-8", "replace"))
+        finally:
+            process.stdout.close()
 
 
 class GitFailed(RepositoryFetchFailed):

@@ -134,19 +134,21 @@ def _read_blobs(
     )
     assert process.stdin is not None and process.stdout is not None
     writer = threading.Thread(target=_write_ids, args=(process.stdin, entries), daemon=True)
-    with Watchdog(process, deadline):
-        writer.start()
-        for entry in entries:
-            header = process.stdout.readline().split()
-            if len(header) != 3 or header[1] != b"blob" or int(header[2]) != entry.size:
-                raise GitFailed(f"cat-file answered {header!r} for {entry.oid}")
-            data = process.stdout.read(entry.size)
-            process.stdout.read(1)  # the newline after the contents
-            if len(data) != entry.size:
-                raise GitFailed(f"cat-file ended inside {entry.oid}")
-            yield data
-    writer.join(timeout=1)
-    process.stdout.close()
+    try:
+        with Watchdog(process, deadline):
+            writer.start()
+            for entry in entries:
+                header = process.stdout.readline().split()
+                if len(header) != 3 or header[1] != b"blob" or int(header[2]) != entry.size:
+                    raise GitFailed(f"cat-file answered {header!r} for {entry.oid}")
+                data = process.stdout.read(entry.size)
+                process.stdout.read(1)  # the newline after the contents
+                if len(data) != entry.size:
+                    raise GitFailed(f"cat-file ended inside {entry.oid}")
+                yield data
+    finally:
+        writer.join(timeout=5)
+        process.stdout.close()
 
 
 def _write_ids(stdin: BinaryIO, entries: list[_Entry]) -> None:

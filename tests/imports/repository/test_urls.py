@@ -153,3 +153,57 @@ def test_fetch_refuses_a_non_https_url(fetch_tmp):
     """RepositoryRefused comes out of fetch_repository too."""
     with pytest.raises(RepositoryRefused):
         fetch_repository("http://github.com/o/r", limits=FetchLimits())
+
+
+def test_git_connects_to_the_pinned_address_not_to_what_dns_says(fetch_tmp, monkeypatch):
+    """The host (which no DNS knows) is pinned to the checked address: git connects there.
+
+    The address check is widened to loopback for this test only, so that the pinned address
+    can be a listener the test owns; what is tested is where git connects.
+    """
+    import socket
+    import threading
+
+    from imports.repository import urls
+
+    monkeypatch.setattr(urls, "_is_public", lambda address: True)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    connections: list[bytes] = []
+
+    def accept() -> None:
+        listener.settimeout(20)
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(5)
+            try:
+                connections.append(conn.recv(1024))  # the TLS ClientHello
+            except OSError:
+                connections.append(b"")
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    with pytest.raises(RepositoryFetchFailed) as failed:
+        fetch_repository(
+            f"https://repo.invalid:{port}/o/r",
+            limits=FetchLimits(timeout_seconds=20),
+            resolver=lambda host, port: ["127.0.0.1"],
+        )
+    thread.join(timeout=20)
+    listener.close()
+    assert connections and b"repo.invalid" in connections[0]  # SNI names the host
+    assert failed.value.message != "The repository's host could not be found."
+
+
+def test_a_missing_git_fails_with_a_sentence(fetch_tmp, tmp_path, monkeypatch):
+    """Without git on the PATH the fetch fails saying the server could not run it."""
+    from .gitrepo import make_repo
+
+    repo = make_repo(tmp_path / "src", {"README.md": "# Hi\n"})
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    with pytest.raises(RepositoryFetchFailed) as failed:
+        fetch_repository(str(repo), limits=FetchLimits(allow_local=True))
+    assert failed.value.message.startswith("The server could not run git")
