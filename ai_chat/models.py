@@ -41,6 +41,10 @@ class AIConversation(models.Model):
     flagged_for_review = models.BooleanField(default=False)
     input_tokens = models.PositiveBigIntegerField(default=0)
     output_tokens = models.PositiveBigIntegerField(default=0)
+    # Bounded context: the summary of the earliest `summary_turns` turns (questions and
+    # answers), sent instead of them (ai_chat/services/context.py).
+    summary = models.TextField(blank=True)
+    summary_turns = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,6 +70,11 @@ class AIMessage(models.Model):
     class Role(models.TextChoices):
         USER = "user"
         ASSISTANT = "assistant"
+
+    class Origin(models.TextChoices):
+        MODEL = "", "model"
+        CACHE = "cache", "answer cache"
+        FALLBACK = "fallback", "fallback (every provider was down)"
 
     class Status(models.TextChoices):
         STREAMING = "streaming"
@@ -98,6 +107,9 @@ class AIMessage(models.Model):
     # Tokens of the daily budget held for this generation until it ends (0 once settled), so a
     # generation whose process died gives its reservation back when it is marked interrupted.
     reserved_tokens = models.PositiveIntegerField(default=0)
+    # Where an assistant message's answer came from: the model (""), the tutor's answer cache,
+    # or the fallback built from the lesson when every provider was down.
+    origin = models.CharField(max_length=20, choices=Origin.choices, default="", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -230,6 +230,18 @@ AI_BREAKER_COOLDOWN_SECONDS = env_float("AI_BREAKER_COOLDOWN_SECONDS", 30.0)
 OFFLINE_CHUNK_SIZE = env_int("OFFLINE_CHUNK_SIZE", 24, minimum=1)
 OFFLINE_CHUNK_DELAY_MS = env_int("OFFLINE_CHUNK_DELAY_MS", 15, minimum=0)
 AI_MAX_VALIDATION_RETRIES = env_int("AI_MAX_VALIDATION_RETRIES", 1, minimum=0)
+# Bounded context: at most this many earlier messages (questions and answers) go to the model
+# with a new one, and the whole prompt stays within a token budget per kind; the turns left out
+# are summarised once and the summary is sent instead (ai_chat/services/context.py).
+MAX_HISTORY_MESSAGES = env_int("MAX_HISTORY_MESSAGES", 50, minimum=0)
+AI_CONTEXT_TOKENS = env_int("AI_CONTEXT_TOKENS", 32_000, minimum=1000)
+AI_CONTEXT_TOKEN_BUDGETS = {
+    "course": env_int("AI_CONTEXT_TOKENS_COURSE", AI_CONTEXT_TOKENS, minimum=1000),
+    "lesson": env_int("AI_CONTEXT_TOKENS_LESSON", AI_CONTEXT_TOKENS, minimum=1000),
+    "quiz": env_int("AI_CONTEXT_TOKENS_QUIZ", AI_CONTEXT_TOKENS, minimum=1000),
+    "assignment": env_int("AI_CONTEXT_TOKENS_ASSIGNMENT", AI_CONTEXT_TOKENS, minimum=1000),
+    "chat": env_int("AI_CONTEXT_TOKENS_CHAT", 8000, minimum=1000),
+}
 
 # --- Authentication -----------------------------------------------------------------------
 FIREBASE_PROJECT_ID = env_str("FIREBASE_PROJECT_ID")

@@ -39,12 +39,21 @@ class GenerationRequest:
     user_text: str = ""
     # This turn revises the latest result in `history` (a `refinement` frame).
     refinement: bool = False
+    # `summary`: summarise `history` (and the earlier summary in `prompt`) in free text, to
+    # keep a long conversation's context bounded; the offline provider writes one without a
+    # model.
+    purpose: Literal["answer", "summary"] = "answer"
 
 
 @dataclass(frozen=True)
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(
+            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
+        )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ from ai_chat.agent.base import Completion, GenerationRequest, StreamEvent, TextC
 logger = logging.getLogger(__name__)
 
 OFFLINE_MODEL = "offline-placeholder"
+# The offline summary keeps this many of the latest questions, in at most this many characters.
+SUMMARY_QUESTIONS = 12
+SUMMARY_CHARS = 1600
 
 
 class OfflineAgent:
@@ -33,6 +36,8 @@ class OfflineAgent:
         """The placeholder for the user's own words; a refinement keeps the previous result."""
         from ai_chat.kinds import get_kind
 
+        if request.purpose == "summary":
+            return offline_summary(request)
         previous = previous_result(request) if request.refinement else None
         if previous is not None:  # no model is here to revise it: the result stands as it was
             return json.dumps(previous, indent=1, ensure_ascii=False)
@@ -59,6 +64,15 @@ class OfflineAgent:
 
     async def aclose(self) -> None:
         return None
+
+
+def offline_summary(request: GenerationRequest) -> str:
+    """A summary without a model: the earlier summary, then the questions asked, each shortened
+    (deterministic, bounded: the latest questions are kept when there are many)."""
+    asked = [" ".join(t.text.split())[:80] for t in request.history if t.role == "user"]
+    questions = "; ".join(asked[-SUMMARY_QUESTIONS:])
+    earlier = f"{request.user_text} " if request.user_text else ""
+    return f"{earlier}Earlier the user asked: {questions}."[-SUMMARY_CHARS:]
 
 
 def previous_result(request: GenerationRequest) -> dict[str, Any] | None:

@@ -122,7 +122,4 @@ async def attempt_validated(
                 ),
             )
             attempt = await attempt_stream(job, agent, request, streamed=None, publish=None)
-            usage = Usage(
-                usage.input_tokens + attempt.usage.input_tokens,
-                usage.output_tokens + attempt.usage.output_tokens,
-            )
+            usage = usage + attempt.usage

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ai_chat.agent.attempts import ProviderAttempt
 from ai_chat.agent.base import GenerationRequest
 from ai_chat.kinds.base import ContextSchema, Kind
+from ai_chat.services.context import SummaryWork
 
 if TYPE_CHECKING:
     from ai_chat.generation.recording import Recorder
@@ -25,6 +26,8 @@ class GenerationJob:
     started_at: float = field(default_factory=time.monotonic)
     # Every provider attempt of this generation (the fallback chain's register), stored with it.
     attempts: list[ProviderAttempt] = field(default_factory=list)
+    # Earlier turns to fold into the conversation's summary before answering (bounded context).
+    summary: SummaryWork | None = None
 
     @property
     def conversation_uuid(self) -> uuid.UUID:

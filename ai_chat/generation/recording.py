@@ -17,7 +17,7 @@ from django.db import transaction
 
 from ai_chat.agent.attempts import ProviderAttempt
 from ai_chat.agent.base import Usage
-from ai_chat.models import AIMessage
+from ai_chat.models import AIConversation, AIMessage
 from ai_chat.services import quota
 from ai_chat.services.conversations import message_finish
 from ai_chat.services.provider_attempts import attempts_record
@@ -54,6 +54,9 @@ class Recorder(Protocol):
 
     async def checkpoint(self, text: str) -> None:
         """Keep what has streamed so far (called at most every CHECKPOINT_SECONDS)."""
+
+    async def record_summary(self, summary: str, through: int) -> None:
+        """Keep the conversation's new summary, covering its first `through` turns."""
 
 
 def clean_text(text: str) -> str:
@@ -133,4 +136,12 @@ class DatabaseRecorder:
             lambda: AIMessage.objects.filter(
                 pk=self.message_id, status=AIMessage.Status.STREAMING
             ).update(content=clean_text(text))
+        )()
+
+    async def record_summary(self, summary: str, through: int) -> None:
+        """Store the summary on the message's conversation, for every later turn to re-use."""
+        await database_sync_to_async(
+            lambda: AIConversation.objects.filter(
+                pk__in=AIMessage.objects.filter(pk=self.message_id).values("conversation_id")
+            ).update(summary=clean_text(summary), summary_turns=through)
         )()

@@ -17,6 +17,7 @@ from ai_chat.generation.attempt import attempt_stream, attempt_validated
 from ai_chat.generation.errors import internal_error, protocol_error_for
 from ai_chat.generation.job import GenerationJob
 from ai_chat.generation.recording import Ending, bounded_usage
+from ai_chat.generation.summary import summary_refresh
 from ai_chat.models import AIMessage
 from ai_chat.server_frames import CancelledFrame, CompleteFrame
 from ai_chat.services.streams import StreamHub
@@ -40,11 +41,13 @@ async def generation_run(*, job: GenerationJob, agent: Agent, hub: StreamHub) ->
     streamed: list[str] = []
     usage = Usage()
     try:
+        usage = summarised = await summary_refresh(job, agent)
         first = await attempt_stream(
             job, agent, job.request, streamed=streamed, publish=_publisher(hub, job, streamed)
         )
-        usage = first.usage
-        data, attempt, usage = await attempt_validated(job, agent, first)
+        usage = summarised + first.usage
+        data, attempt, answered = await attempt_validated(job, agent, first)
+        usage = summarised + answered
         ending = Ending(
             status=AIMessage.Status.COMPLETED,
             content=attempt.text,

@@ -93,6 +93,9 @@ class Kind:
     instructions: ClassVar[str]
     # Free-text kinds (the tutor chat) stream markdown; the others stream JSON.
     structured: ClassVar[bool] = True
+    # Earlier user turns go to the model as their whole prompt (with the context it carried);
+    # False: as the words typed, for a kind that sends its grounding again with each turn.
+    history_from_prompt: ClassVar[bool] = True
     # The save mapping: the `type` of every row `save` writes (the `saved` frame's objects).
     object_types: ClassVar[tuple[str, ...]] = ()
     # The playground's example: a prompt and a valid context. Fields of `example_rows` are

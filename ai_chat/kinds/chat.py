@@ -34,6 +34,8 @@ class ChatKind(Kind):
     context_model = ChatContext
     result_model = ChatResult
     structured = False
+    # Each turn's prompt carries the lesson again: earlier turns are sent as asked.
+    history_from_prompt = False
     prompt_version = "chat-2026-11-22"
     # The course and lesson are given as reference, not as instructions: a learner's question
     # decides what to answer, and the tutor says so when the material does not cover it.

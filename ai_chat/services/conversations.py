@@ -65,6 +65,7 @@ def turn_start(
     worker: str,
     new: bool = False,
     reserve: Callable[[tuple[Turn, ...]], quota.Reservation] | None = None,
+    history_from_prompt: bool = True,
 ) -> StartedTurn:
     """Store the user's message and an empty `streaming` assistant message to generate into.
 
@@ -84,7 +85,7 @@ def turn_start(
                 "A generation is already running for this conversation.",
                 conversation_id=str(conversation.pk),
             )
-        history = conversation_turns(conversation=locked)
+        history = conversation_turns(conversation=locked, from_prompt=history_from_prompt)
     reservation = reserve(history) if reserve is not None else None
     user_message = AIMessage.objects.create(
         conversation=locked, role=AIMessage.Role.USER, content=content, prompt=prompt
@@ -103,8 +104,11 @@ def turn_start(
     return StartedTurn(user_message, assistant_message, history, reservation)
 
 
-def conversation_turns(*, conversation: AIConversation) -> tuple[Turn, ...]:
-    """Earlier exchanges whose answer completed, as model turns, oldest first."""
+def conversation_turns(
+    *, conversation: AIConversation, from_prompt: bool = True
+) -> tuple[Turn, ...]:
+    """Earlier exchanges whose answer completed, as model turns, oldest first; a question as
+    the whole prompt it was sent as (`from_prompt`), else as the user typed it."""
     turns: list[Turn] = []
     pending_user: AIMessage | None = None
     for message in conversation.messages.order_by("created_at").only(
@@ -113,7 +117,8 @@ def conversation_turns(*, conversation: AIConversation) -> tuple[Turn, ...]:
         if message.role == AIMessage.Role.USER:
             pending_user = message
         elif pending_user is not None and message.status == AIMessage.Status.COMPLETED:
-            turns.append(Turn("user", pending_user.prompt or pending_user.content))
+            asked = pending_user.prompt if from_prompt else ""
+            turns.append(Turn("user", asked or pending_user.content))
             turns.append(Turn("model", message.content))
             pending_user = None
     return tuple(turns)

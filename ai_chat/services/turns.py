@@ -19,6 +19,14 @@ from ai_chat.kinds import get_kind
 from ai_chat.kinds.base import Target
 from ai_chat.models import AIConversation, AIMessage
 from ai_chat.services import quota
+from ai_chat.services.context import (
+    SUMMARY_INSTRUCTIONS,
+    SUMMARY_TOKENS,
+    ContextPlan,
+    context_plan,
+    estimate_tokens,
+    with_summary,
+)
 from ai_chat.services.conversations import (
     conversation_create,
     conversation_get_for_user,
@@ -76,6 +84,20 @@ def turn_prepare(
     else:
         prompt = kind.build_prompt(content=content, context=parsed_context, target=target)
     context_data = parsed_context.model_dump(mode="json")
+    summary, covered = (
+        (conversation.summary, conversation.summary_turns) if conversation else ("", 0)
+    )
+
+    def plan_for(history: tuple[Turn, ...]) -> ContextPlan:
+        return context_plan(
+            kind=kind_name,
+            turns=history,
+            summary=summary,
+            summary_turns=covered,
+            instructions=kind.instructions,
+            prompt=prompt,
+        )
+
     with transaction.atomic():
         _check_concurrency(user=user, conversation=conversation)
         created = conversation is None
@@ -98,14 +120,18 @@ def turn_prepare(
             prompt_version=kind.prompt_version,
             worker=worker,
             new=created,
-            reserve=lambda history: _reserve(user=user, history=history, prompt=prompt),
+            reserve=lambda history: _reserve(
+                user=user, tokens=_input_estimate(plan_for(history), kind.instructions, prompt)
+            ),
+            history_from_prompt=kind.history_from_prompt,
         )
         assert started.reservation is not None
+        plan = plan_for(started.history)  # pure: the plan the reservation was made for
     request = GenerationRequest(
         kind=kind_name,
-        instructions=kind.instructions,
+        instructions=with_summary(kind.instructions, plan.summary),
         prompt=prompt,
-        history=started.history,
+        history=plan.history,
         result_schema=kind.result_schema(),
         context=context_data,
         max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
@@ -121,6 +147,7 @@ def turn_prepare(
         context=parsed_context,
         request=request,
         recorder=DatabaseRecorder(message_id, started.reservation),
+        summary=plan.work,
     )
     return PreparedTurn(conversation=conversation, created=created, job=job)
 
@@ -152,8 +179,17 @@ def _check_concurrency(*, user: User, conversation: AIConversation | None) -> No
         )
 
 
-def _reserve(*, user: User, history: tuple[Turn, ...], prompt: str) -> quota.Reservation:
+def _input_estimate(plan: ContextPlan, instructions: str, prompt: str) -> int:
+    """The turn's input tokens, estimated: what the answer is sent with, and what summarising
+    first sends (and writes) when the turn must."""
+    texts = [with_summary(instructions, plan.summary), prompt, *(t.text for t in plan.history)]
+    if plan.work is not None:
+        texts += [SUMMARY_INSTRUCTIONS, plan.work.previous, *(t.text for t in plan.work.turns)]
+    summarising = SUMMARY_TOKENS if plan.work is not None else 0
+    return sum(estimate_tokens(text) for text in texts) + summarising
+
+
+def _reserve(*, user: User, tokens: int) -> quota.Reservation:
     """Hold the turn's estimated tokens of today's budget (`turn_start` notes them on the
     assistant message as it creates it: if this process dies, the sweep gives them back)."""
-    input_estimate = (len(prompt) + sum(len(t.text) for t in history)) // 4
-    return quota.quota_reserve(user_id=user.pk, tokens=input_estimate + OUTPUT_TOKEN_ESTIMATE)
+    return quota.quota_reserve(user_id=user.pk, tokens=tokens + OUTPUT_TOKEN_ESTIMATE)

@@ -23,6 +23,7 @@ from ai_chat.server_frames import (
     HistoryPageFrame,
     SavedFrame,
 )
+from ai_chat.services.context import context_plan, with_summary
 from ai_chat.stores.base import PreparedTurn
 from ai_chat.stores.frames import history_page
 from sockets.errors import InvalidMessage, NotFound
@@ -38,10 +39,13 @@ class MemoryConversation:
     messages: list[dict[str, Any]] = field(default_factory=list)
     running: str | None = None
     status: str = "active"
+    # Bounded context: the summary of the first `summary_turns` turns, sent instead of them.
+    summary: str = ""
+    summary_turns: int = 0
     created_at: datetime = field(default_factory=lambda: datetime.now(tz=UTC))
     updated_at: datetime = field(default_factory=lambda: datetime.now(tz=UTC))
 
-    def summary(self, kind: str) -> dict[str, Any]:
+    def listed(self, kind: str) -> dict[str, Any]:
         return {
             "id": self.id,
             "kind": kind,
@@ -89,6 +93,9 @@ class MemoryRecorder:
 
     async def checkpoint(self, text: str) -> None:
         """Nothing to keep: an anonymous chat does not outlive its process."""
+
+    async def record_summary(self, summary: str, through: int) -> None:
+        self.conversation.summary, self.conversation.summary_turns = summary, through
 
 
 @dataclass
@@ -143,7 +150,14 @@ class MemoryStore:
             raise Busy(conversation_id=conversation.id)
         if refinement and not any(m["status"] == "completed" for m in conversation.messages):
             raise NothingToRefine(conversation_id=conversation.id)
-        history = conversation.turns()
+        plan = context_plan(
+            kind=kind,
+            turns=conversation.turns(),
+            summary=conversation.summary,
+            summary_turns=conversation.summary_turns,
+            instructions=spec.instructions,
+            prompt=content,
+        )
         message_id = str(uuid.uuid4())
         conversation.messages.append(_message(str(uuid.uuid4()), "user", content, "completed"))
         conversation.messages.append(_message(message_id, "assistant", "", "streaming"))
@@ -151,9 +165,9 @@ class MemoryStore:
         conversation.updated_at = datetime.now(tz=UTC)
         request = GenerationRequest(
             kind=kind,
-            instructions=spec.instructions,
+            instructions=with_summary(spec.instructions, plan.summary),
             prompt=content,
-            history=history,
+            history=plan.history,
             result_schema=spec.result_schema(),
             context=parsed.model_dump(mode="json"),
             max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
@@ -168,6 +182,7 @@ class MemoryStore:
             context=parsed,
             request=request,
             recorder=MemoryRecorder(conversation, message_id),
+            summary=plan.work,
         )
         return PreparedTurn(conversation.id, created, conversation.title, job)
 
@@ -213,7 +228,7 @@ class MemoryStore:
         start = (page - 1) * page_size
         return ConversationListFrame.make(
             archived=archived,
-            items=[c.summary(kind) for c in listed[start : start + page_size]],
+            items=[c.listed(kind) for c in listed[start : start + page_size]],
             count=len(listed),
             page=page,
             pages=max(-(-len(listed) // page_size), 1),
@@ -232,7 +247,7 @@ class MemoryStore:
             conversation.title = " ".join(title.split())[:200]
         if archived is not None:
             conversation.status = "archived" if archived else "active"
-        return ConversationUpdatedFrame.make(conversation=conversation.summary(kind))
+        return ConversationUpdatedFrame.make(conversation=conversation.listed(kind))
 
     async def save(
         self, *, kind: str, conversation_id: uuid.UUID, message_id: uuid.UUID | None

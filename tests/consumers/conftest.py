@@ -17,6 +17,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.db.backends import utils as db_utils
 
+from ai_chat.agent.gemini import GeminiAgent
 from ai_chat.kinds import KINDS, kind_names
 from config.asgi import application
 from sockets.runtime import shutdown_runtime
@@ -37,6 +38,30 @@ def fast_offline(settings):
     settings.AI_PROVIDER = "offline"
     settings.OFFLINE_CHUNK_DELAY_MS = 0
     settings.OFFLINE_CHUNK_SIZE = 200
+
+
+@pytest.fixture
+def gemini(settings, gemini_server, monkeypatch):  # noqa: F811
+    """The Gemini provider against the fake server, with short timeouts and retry delays."""
+    settings.AI_PROVIDER = "gemini"
+    settings.GEMINI_API_KEY = "test-key"
+    settings.GEMINI_BASE_URL = gemini_server.url
+    settings.GEMINI_API_VERSION = "v1beta"
+    settings.GEMINI_MODEL = "gemini-test"
+    # Generous, so that a loaded machine is not mistaken for a stalled provider.
+    settings.GEMINI_TIMEOUT_SECONDS = 10.0
+    settings.GEMINI_STALL_SECONDS = 5.0
+    settings.GEMINI_MAX_RETRIES = 2
+    settings.AI_MAX_VALIDATION_RETRIES = 1
+    from_settings = GeminiAgent.from_settings.__func__
+
+    def fast_retries(cls):
+        agent = from_settings(cls)
+        agent.retry_initial_delay, agent.retry_max_delay = 0.01, 0.05
+        return agent
+
+    monkeypatch.setattr(GeminiAgent, "from_settings", classmethod(fast_retries))
+    return gemini_server
 
 
 @pytest.fixture

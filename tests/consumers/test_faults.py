@@ -9,7 +9,6 @@ import json
 
 import pytest
 
-from ai_chat.agent.gemini import GeminiAgent
 from ai_chat.kinds import get_kind
 from ai_chat.models import AIDailyUsage, AIMessage
 from tests.consumers.conftest import FINAL_TYPES, streaming
@@ -20,30 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 VALID_COURSE = json.dumps(
     get_kind("course").placeholder(prompt="Request: Java", context={"level": "beginner"})
 )
-
-
-@pytest.fixture
-def gemini(settings, gemini_server, monkeypatch):
-    """The Gemini provider against the fake server, with short timeouts and retry delays."""
-    settings.AI_PROVIDER = "gemini"
-    settings.GEMINI_API_KEY = "test-key"
-    settings.GEMINI_BASE_URL = gemini_server.url
-    settings.GEMINI_API_VERSION = "v1beta"
-    settings.GEMINI_MODEL = "gemini-test"
-    # Generous, so that a loaded machine is not mistaken for a stalled provider.
-    settings.GEMINI_TIMEOUT_SECONDS = 10.0
-    settings.GEMINI_STALL_SECONDS = 5.0
-    settings.GEMINI_MAX_RETRIES = 2
-    settings.AI_MAX_VALIDATION_RETRIES = 1
-    from_settings = GeminiAgent.from_settings.__func__
-
-    def fast_retries(cls):
-        agent = from_settings(cls)
-        agent.retry_initial_delay, agent.retry_max_delay = 0.01, 0.05
-        return agent
-
-    monkeypatch.setattr(GeminiAgent, "from_settings", classmethod(fast_retries))
-    return gemini_server
 
 
 async def test_a_valid_answer_completes(connect, user, gemini):
