@@ -3,6 +3,11 @@
 FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# git: stage 1 of a repository import clones with the git CLI (bare and shallow, docs/imports.md);
+# Debian's security updates keep it patched.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 lectern
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt

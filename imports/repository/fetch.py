@@ -53,8 +53,8 @@ def fetch_repository(
     if is_local_path(url):
         source = Path(url).as_uri()  # file:// so that --depth applies (a plain path ignores it)
     else:
-        target = resolve_public_addresses(url, resolver)
-        extra = ["-c", f"http.curloptResolve={curl_resolve_entry(target)}"]
+        pin = curl_resolve_entry(resolve_public_addresses(url, resolver))
+        extra = ["-c", f"http.curloptResolve={pin}"] if pin else []
     workdir = Path(tempfile.mkdtemp(prefix="lectern-repo-"))
     try:
         env = git_environment(workdir / "home", allow_file=limits.allow_local)

@@ -174,7 +174,10 @@ def resolve_public_addresses(url: str, resolver: Resolver | None = None) -> Remo
     return RemoteTarget(url=url, host=host, port=port, addresses=tuple(addresses))
 
 
-def curl_resolve_entry(target: RemoteTarget) -> str:
-    """`http.curloptResolve` pinning the host to its checked addresses (curl's HOST:PORT:ADDR)."""
+def curl_resolve_entry(target: RemoteTarget) -> str | None:
+    """`http.curloptResolve` pinning the host to its checked addresses (curl's HOST:PORT:ADDR);
+    None for an address written in the URL, which nothing resolves."""
+    if _ip_literal(target.host) is not None:
+        return None
     addresses = ",".join(f"[{a}]" if ":" in a else a for a in target.addresses)
     return f"{target.host}:{target.port}:{addresses}"

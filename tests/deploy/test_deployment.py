@@ -45,6 +45,12 @@ def test_the_image_runs_as_an_unprivileged_user_and_collects_static_files():
     assert "collectstatic" in dockerfile
 
 
+def test_the_image_has_git_for_repository_imports():
+    """The worker's stage 1 runs the git CLI (imports/repository/): the image installs it."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"apt-get install -y --no-install-recommends git\b", dockerfile)
+
+
 def test_compose_has_a_worker_and_flower_behind_the_monitoring_profile():
     flower = re.search(r"\n  flower:\n(.*?)\n\n", COMPOSE, re.S).group(1)
     assert "profiles: [monitoring]" in flower

@@ -121,6 +121,17 @@ def test_a_public_host_is_pinned_to_the_addresses_checked():
     )
 
 
+def test_an_address_in_the_url_is_checked_and_not_pinned():
+    """A public IP literal needs no resolving (the resolver is not asked) and no pin."""
+
+    def resolver(host: str, port: int) -> list[str]:
+        raise AssertionError("an address is not resolved")
+
+    target = resolve_public_addresses("https://[2606:4700::6810:84e5]/o/r", resolver)
+    assert target.addresses == ("2606:4700::6810:84e5",)
+    assert curl_resolve_entry(target) is None
+
+
 def test_a_host_that_does_not_resolve_fails_with_a_sentence():
     """A DNS failure ends the fetch saying the host could not be found."""
 
