@@ -4,13 +4,17 @@ Apps that build on courses add their own inlines to the course page with `course
 (lessons adds its lessons), so this module imports none of them.
 """
 
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from courses.forms import LinesFieldsMixin
 from courses.models import Course, Module
+from courses.services import course_publish
+from courses.signals import course_changed_on_commit
 
 COURSE_INLINES: list[type[InlineModelAdmin]] = []
 
@@ -52,6 +56,19 @@ class CourseAdmin(LinesFieldsMixin, admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     date_hierarchy = "created_at"
     inlines = (ModuleInline,)
+    actions = ("publish",)
+
+    @admin.action(description="Publish the selected courses (their learners are told)")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        count = sum(course_publish(course=course) for course in queryset)
+        self.message_user(request, f"Published {count} course(s).", messages.SUCCESS)
+
+    def save_model(self, request: HttpRequest, obj: Course, form: Any, change: bool) -> None:
+        """Save; a course that existed tells its learners it changed (or was published)."""
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            published = "status" in form.changed_data and obj.status == Course.Status.PUBLISHED
+            course_changed_on_commit(course_id=obj.pk, published=published)
 
     def get_inlines(self, request: HttpRequest, obj: Course | None) -> list[type[InlineModelAdmin]]:
         """The course's modules, then what other apps added with `course_inline`."""

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from courses.models import Course, Module
+from courses.signals import course_changed_on_commit
 
 COURSE_FIELDS = (
     "title",
@@ -41,11 +42,24 @@ def course_create_from_fields(
 
 @transaction.atomic(savepoint=False)
 def course_update_fields(*, course: Course, data: Mapping[str, Any]) -> Course:
-    """Overwrite the course fields present in `data`."""
+    """Overwrite the course fields present in `data` (its learners are told, once committed)."""
     for name, value in pick(data, COURSE_FIELDS).items():
         setattr(course, name, value)
     course.save()
+    course_changed_on_commit(course_id=course.pk)
     return course
+
+
+@transaction.atomic(savepoint=False)
+def course_publish(*, course: Course) -> bool:
+    """Publish a draft course; whether it changed (its learners are told, once committed)."""
+    updated = Course.objects.filter(pk=course.pk, status=Course.Status.DRAFT).update(
+        status=Course.Status.PUBLISHED
+    )
+    course.status = Course.Status.PUBLISHED
+    if updated:
+        course_changed_on_commit(course_id=course.pk, published=True)
+    return bool(updated)
 
 
 @transaction.atomic(savepoint=False)

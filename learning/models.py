@@ -1,4 +1,5 @@
-"""Who takes which course, how far each learner got, and where they were confused."""
+"""Who takes which course, how far each learner got, where they were confused, and the
+questions they asked on a lesson with their answers."""
 
 from django.conf import settings
 from django.db import models
@@ -6,6 +7,7 @@ from django.db.models import Q
 
 MAX_POSITION_LENGTH = 200
 MAX_NOTE_LENGTH = 1000
+MAX_QUESTION_LENGTH = 2000
 
 
 class Enrollment(models.Model):
@@ -90,3 +92,43 @@ class Confusion(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class Question(models.Model):
+    """A learner's question on a lesson, seen by the course's participants and answered by its
+    instructors. `answered_at` is the first answer's time (the response time); a question hidden
+    by a moderator (`hidden_at`) leaves every list and room."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions"
+    )
+    lesson = models.ForeignKey("lessons.Lesson", on_delete=models.CASCADE, related_name="questions")
+    text = models.TextField(max_length=MAX_QUESTION_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lesson", "hidden_at", "answered_at"])]
+
+    def __str__(self) -> str:
+        return self.text if len(self.text) <= 60 else self.text[:59] + "…"
+
+
+class Answer(models.Model):
+    """An instructor's answer to a question; hidden by a moderator like a question."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answers"
+    )
+    text = models.TextField(max_length=MAX_QUESTION_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text if len(self.text) <= 60 else self.text[:59] + "…"

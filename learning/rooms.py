@@ -6,12 +6,25 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
+from courses.models import Course
 from learning import actions
-from learning.payloads import confusion_payload, progress_payload
+from learning.analytics import (
+    aactive_now_publish,
+    course_active_now,
+    course_analytics,
+    course_rooms_and_learners,
+)
+from learning.payloads import confusion_payload, progress_payload, question_payload
+from learning.questions import (
+    QUESTIONS_IN_SNAPSHOT,
+    questions_of_lesson,
+    questions_open_for_instructor,
+)
 from learning.selectors import (
     confusions_open_for_instructor,
     confusions_recent,
     course_can_view,
+    course_is_instructor,
     lesson_counts,
     lesson_get_viewable,
     lesson_instructor_ids,
@@ -20,10 +33,13 @@ from learning.selectors import (
 )
 from learning.wire import (
     ConfusionItem,
+    CourseAnalytics,
     LessonCounts,
     LessonGeneration,
     LessonState,
     ProgressItem,
+    QuestionItem,
+    QuestionRemoved,
 )
 from lessons.models import Lesson
 from lessons.selectors import lesson_get, lesson_list_for_course
@@ -69,6 +85,32 @@ async def lesson_viewers_changed(*, room: Room, presence: Any) -> None:
         await apublish_event(
             room=f"instructor:{user_id}", event="analytics", action="update", payload=payload
         )
+    await aactive_now_publish(course_id=course_id, presence=presence)
+
+
+async def course_viewers_changed(*, room: Room, presence: Any) -> None:
+    """Tell the course's rooms how many of its learners are active now."""
+    await aactive_now_publish(course_id=room.id, presence=presence)
+
+
+def _course_analytics_part(*, user: Any, room_id: int) -> dict[str, Any] | None:
+    """The course's analytics, for its instructors (null for its learners)."""
+    course = Course.objects.filter(pk=room_id).first()
+    if course is None or not course_is_instructor(user=user, course=course):
+        return None
+    return course_analytics(course=course)
+
+
+async def _with_active_now(value: dict[str, Any] | None, presence: Any) -> dict | None:
+    if value is None:
+        return None
+    rooms, learners = await database_sync_to_async(course_rooms_and_learners)(
+        course_id=value["course_id"]
+    )
+    return {
+        **value,
+        "active_now": await course_active_now(rooms=rooms, learners=learners, presence=presence),
+    }
 
 
 def learning_declare() -> None:
@@ -97,6 +139,20 @@ def learning_declare() -> None:
             "confusion",
             ConfusionItem,
         ),
+        (
+            actions.AskQuestionFrame,
+            "Ask a question on a lesson of a course you take; its instructors see it live.",
+            actions.ask_question_act,
+            "question",
+            QuestionItem,
+        ),
+        (
+            actions.AnswerQuestionFrame,
+            "Answer a question of a course you teach; the asker is notified.",
+            actions.answer_question_act,
+            "question",
+            QuestionItem,
+        ),
     ):
         ack = {key: (item | None, None)}
         registry.client_action_register(
@@ -108,6 +164,10 @@ def learning_declare() -> None:
         ("confusion", "update", ConfusionItem, ()),
         ("analytics", "update", LessonCounts, ()),
         ("generation", "update", LessonGeneration, ("lesson", "course")),
+        ("question", "create", QuestionItem, ("lesson", "user", "instructor")),
+        ("question", "update", QuestionItem, ("lesson", "user", "instructor")),
+        ("question", "delete", QuestionRemoved, ("lesson", "user", "instructor")),
+        ("course_analytics", "update", CourseAnalytics, ("course", "instructor")),
     ):
         registry.event_register(EventKind(event=event, action=action, payload=payload, rooms=rooms))
 
@@ -119,6 +179,7 @@ def _rooms_declare() -> None:
             who="the course's owner, staff, and users enrolled in it",
             may_join=lambda *, user, room_id: course_can_view(user=user, course_id=room_id),
             presence=True,
+            on_presence=course_viewers_changed,
         ),
         RoomKind(
             name="lesson",
@@ -166,8 +227,26 @@ def _parts_declare() -> None:
                     lesson_state(lesson) for lesson in lesson_list_for_course(course_id=room_id)
                 ],
             ),
+            SnapshotPart(
+                key="analytics",
+                annotation=CourseAnalytics | None,
+                description="For the course's instructors; null for its learners.",
+                read=_course_analytics_part,
+                live=_with_active_now,
+            ),
         ),
-        "lesson": (SnapshotPart(key="lesson", annotation=LessonState | None, read=_lesson_part),),
+        "lesson": (
+            SnapshotPart(key="lesson", annotation=LessonState | None, read=_lesson_part),
+            SnapshotPart(
+                key="questions",
+                annotation=list[QuestionItem],
+                description="The lesson's questions, 50 newest.",
+                read=lambda *, user, room_id: [
+                    question_payload(q)
+                    for q in questions_of_lesson(lesson_id=room_id)[:QUESTIONS_IN_SNAPSHOT]
+                ],
+            ),
+        ),
         "instructor": (
             SnapshotPart(
                 key="confusions",
@@ -182,6 +261,14 @@ def _parts_declare() -> None:
                 annotation=list[LessonCounts],
                 read=lambda *, user, room_id: instructor_analytics(user=user),
                 live=analytics_with_viewers,
+            ),
+            SnapshotPart(
+                key="questions",
+                annotation=list[QuestionItem],
+                description="Unanswered ones of taught courses, 100 newest.",
+                read=lambda *, user, room_id: [
+                    question_payload(q) for q in questions_open_for_instructor(user=user)
+                ],
             ),
         ),
     }

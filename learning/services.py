@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.models import Course
+from learning.analytics import course_analytics_publish
 from learning.models import MAX_NOTE_LENGTH, MAX_POSITION_LENGTH, Confusion, Enrollment
 from learning.models import LessonProgress as Progress
 from learning.payloads import confusion_payload, progress_payload
@@ -24,6 +25,7 @@ from learning.selectors import (
     lesson_counts,
 )
 from lessons.models import Lesson
+from realtime.notifications import notification_create
 from realtime.people import display_name
 from realtime.publish import publish_event
 
@@ -54,6 +56,7 @@ def enrollment_create(
     if not created and manages and enrollment.role != role:
         enrollment.role = role
         enrollment.save(update_fields=["role"])
+    course_analytics_publish(course=course)
     return enrollment
 
 
@@ -63,7 +66,9 @@ def enrollment_delete(*, actor: Any, enrollment: Enrollment) -> None:
     allowed = actor.is_staff or actor.pk in (enrollment.learner_id, enrollment.course.owner_id)
     if not allowed:
         raise PermissionDenied("You may not remove this enrollment.")
+    course = enrollment.course
     enrollment.delete()
+    course_analytics_publish(course=course)
 
 
 @transaction.atomic
@@ -99,6 +104,7 @@ def progress_record(*, learner: Any, lesson: Lesson, percent: int, position: Any
         )
     if completed:
         _publish_counts(lesson, instructors)
+        course_analytics_publish(course=course)
     return progress
 
 
@@ -117,12 +123,14 @@ def confusion_create(
     instructors = course_instructor_ids(course=lesson.course)
     _publish_confusion(confusion, "create", instructors)
     _publish_counts(lesson, instructors)
+    course_analytics_publish(course=lesson.course)
     return confusion
 
 
 @transaction.atomic
 def confusion_resolve(*, user: Any, confusion_id: int) -> Confusion:
-    """Resolve a confusion: the course's instructors and staff only. The learner is told.
+    """Resolve a confusion: the course's instructors and staff only. The learner is told
+    (`confusion` `update`, and a stored notification).
 
     One the user may not see raises `Confusion.DoesNotExist`; its learner (who sees it) gets
     `PermissionDenied`. Resolving twice changes nothing and sends nothing.
@@ -146,6 +154,20 @@ def confusion_resolve(*, user: Any, confusion_id: int) -> Confusion:
     instructors = course_instructor_ids(course=lesson.course)
     _publish_confusion(confusion, "update", instructors)
     _publish_counts(lesson, instructors)
+    if confusion.learner_id != user.pk:
+        where = f" at {confusion.position}" if confusion.position else ""
+        notification_create(
+            user=confusion.learner,
+            title=f"Your confusion on “{lesson.title}”{where} was resolved",
+            body=confusion.note[:500],
+            data={
+                "kind": "confusion_resolved",
+                "confusion_id": confusion.pk,
+                "lesson_id": lesson.pk,
+                "course_id": lesson.course_id,
+            },
+        )
+    course_analytics_publish(course=lesson.course)
     return confusion
 
 

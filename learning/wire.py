@@ -61,3 +61,69 @@ class LessonGeneration(Part):
     generation_status: GenerationStatus
     generation_error: str
     job_id: int | str | None
+
+
+class AnswerItem(Part):
+    id: int
+    author_id: int
+    author_name: str
+    text: str
+    created_at: datetime
+
+
+class QuestionItem(Part):
+    """A question on a lesson with its answers (oldest first); hidden ones are never sent."""
+
+    id: int
+    lesson_id: int
+    course_id: int
+    lesson_title: str
+    learner_id: int
+    learner_name: str
+    text: str
+    created_at: datetime
+    answered_at: datetime | None = Field(description="When the first answer came; null: open.")
+    answers: list[AnswerItem]
+
+
+class QuestionRemoved(Part):
+    """A question a moderator hid or deleted: drop it."""
+
+    id: int
+    lesson_id: int
+    course_id: int
+
+
+class StrugglingLesson(Part):
+    lesson_id: int
+    title: str
+    open_confusions: int
+    open_questions: int
+
+
+class ResponseTime(Part):
+    """From a confusion or question to its resolution or first answer, over the last 90 days
+    (the newest 1,000 of each); null without any."""
+
+    samples: int
+    p50_seconds: float | None
+    p90_seconds: float | None
+
+
+class CourseAnalytics(Part):
+    """What an instructor acts on; an event carries only the fields that changed."""
+
+    course_id: int
+    enrolled: int | None = Field(default=None, description="Learners enrolled.")
+    lessons: int | None = None
+    completions: int | None = Field(default=None, description="Lessons completed by them.")
+    completion_rate: float | None = Field(
+        default=None, description="completions / (enrolled x lessons), 0 to 1."
+    )
+    active_now: int | None = Field(
+        default=None, description="Enrolled learners viewing the course or one of its lessons."
+    )
+    struggling: list[StrugglingLesson] | None = Field(
+        default=None, description="Lessons by open confusions + open questions, at most 5."
+    )
+    response_time: ResponseTime | None = None

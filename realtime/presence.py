@@ -112,6 +112,9 @@ class LocalPresence:
     async def counts(self, rooms: list[str]) -> dict[str, int]:
         return {room: len(self._rooms.get(room, {})) for room in rooms}
 
+    async def users_of(self, rooms: list[str]) -> dict[str, list[int]]:
+        return {room: sorted(self._rooms.get(room, {})) for room in rooms}
+
     async def refresh(self) -> Changes:
         return {}
 
@@ -152,6 +155,14 @@ class RedisPresence:
 
     async def users(self, room: str) -> list[int]:
         return sorted(_ids(await self.redis.hkeys(USERS_KEY.format(room))))
+
+    async def users_of(self, rooms: list[str]) -> dict[str, list[int]]:
+        """The users viewing each room, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for room in rooms:
+            pipe.hkeys(USERS_KEY.format(room))
+        found = await pipe.execute()
+        return {room: sorted(_ids(keys)) for room, keys in zip(rooms, found, strict=True)}
 
     async def counts(self, rooms: list[str]) -> dict[str, int]:
         pipe = self.redis.pipeline(transaction=False)

@@ -171,6 +171,8 @@ def test_every_events_client_frame_is_a_message_of_the_events_channel(document):
             "progress",
             "confusion",
             "resolve_confusion",
+            "ask_question",
+            "answer_question",
         }
     )
     assert [a.frame for a in registry.client_actions()] == list(models.values())[2:]
@@ -220,7 +222,14 @@ def test_the_acknowledged_actions_and_snapshots_are_the_declared_ones(document):
     schemas = document["components"]["schemas"]
     acked = [a.type for a in registry.client_actions() if a.reply == "ack"]
     assert schemas["AckFrame"]["properties"]["of"]["enum"] == acked
-    assert acked == ["mark_read", "progress", "confusion", "resolve_confusion"]
+    assert acked == [
+        "mark_read",
+        "progress",
+        "confusion",
+        "resolve_confusion",
+        "ask_question",
+        "answer_question",
+    ]
     snapshot = schemas["SubscribedFrame"]["properties"]["snapshot"]["anyOf"]
     names = [model.__name__ for model in events_frames.snapshot_models().values()]
     assert [ref["$ref"].rsplit("/", 1)[1] for ref in snapshot] == names

@@ -39,10 +39,12 @@ def lesson_generation_notify(*, lesson_id: int, job_id: int, user: Any) -> None:
     lesson = Lesson.objects.filter(pk=lesson_id).first()
     if lesson is None:
         return
-    data = {"lesson_id": lesson.pk, "course_id": lesson.course_id, "job_id": job_id}
+    data: dict[str, Any] = {"lesson_id": lesson.pk, "course_id": lesson.course_id, "job_id": job_id}
     if lesson.generation_status == Lesson.GenerationStatus.COMPLETED:
+        data["kind"] = "lesson_generated"
         notification_create(user=user, title=f"Lesson ready: {lesson.title}", data=data)
     else:
+        data["kind"] = "lesson_failed"
         notification_create(
             user=user,
             title=f"Lesson not generated: {lesson.title}",

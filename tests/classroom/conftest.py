@@ -3,6 +3,7 @@ those that need a real Redis use database 9."""
 
 import pytest
 
+from tests.fakes.firebase import firebase, firebase_server  # noqa: F401
 from tests.realtime.conftest import events, learner  # noqa: F401
 from tests.redis_server import redis_up
 

@@ -35,7 +35,11 @@ async def test_a_lesson_viewer_change_tells_the_instructors_the_count(user, less
     await presence.join(f"lesson:{lesson.pk}", 5, "c1")
     await lesson_viewers_changed(room=Room("lesson", lesson.pk), presence=presence)
     payload = {"lesson_id": lesson.pk, "course_id": lesson.course_id, "viewers": 1}
-    assert sent == [(f"instructor:{user.pk}", "analytics", payload)]
+    active = {"course_id": lesson.course_id, "active_now": 0}  # user 5 is no learner of it
+    assert sent == [
+        (f"instructor:{user.pk}", "analytics", payload),
+        (f"instructor:{user.pk}", "course_analytics", active),
+    ]
     sent.clear()
     await lesson_viewers_changed(room=Room("lesson", 987654), presence=presence)
     assert sent == []

@@ -155,8 +155,10 @@ def test_the_owner_resolves_and_the_learner_is_told(user, learner, lesson, sent)
     with sent():
         resolved = confusion_resolve(user=user, confusion_id=confusion.pk)
     assert resolved.resolved_by == user and resolved.resolved_at is not None
-    ((event, action, payload),) = sent.to(f"user:{learner.pk}")
+    (event, action, payload), told = sent.to(f"user:{learner.pk}")
     assert (event, action, payload["resolved_by"]) == ("confusion", "update", user.pk)
+    assert told[:2] == ("notification", "create")
+    assert told[2]["data"]["kind"] == "confusion_resolved"
 
 
 def test_resolving_twice_sends_nothing_more(user, learner, lesson, sent):

@@ -66,6 +66,8 @@ def test_every_declared_action_is_a_frame_the_endpoint_parses():
         "progress": {"lesson_id": 1, "percent": 5},
         "confusion": {"lesson_id": 1},
         "resolve_confusion": {"confusion_id": 1},
+        "ask_question": {"lesson_id": 1, "text": "Why?"},
+        "answer_question": {"question_id": 1, "text": "Because."},
     }
     for action in registry.client_actions():
         parsed = events_parse({"type": action.type, **frames[action.type]})

@@ -32,7 +32,7 @@ async def test_a_lesson_snapshot_starts_with_who_is_viewing(user, lesson):
     presence = LocalPresence()
     await presence.join(f"lesson:{lesson.pk}", user.pk, "c1")
     snapshot = await snapshot_build(user=user, room=Room("lesson", lesson.pk), presence=presence)
-    assert list(snapshot) == ["presence", "lesson"]
+    assert list(snapshot) == ["presence", "lesson", "questions"]
     assert snapshot["presence"] == [{"user_id": user.pk, "display_name": "ana"}]
     assert snapshot["lesson"]["generation_status"] == "pending"
 
@@ -42,7 +42,7 @@ async def test_an_instructor_snapshot_counts_viewers_live(user, lesson):
     presence = LocalPresence()
     await presence.join(f"lesson:{lesson.pk}", 99, "c1")
     snapshot = await snapshot_build(user=user, room=Room("instructor", user.pk), presence=presence)
-    assert list(snapshot) == ["confusions", "analytics"]
+    assert list(snapshot) == ["confusions", "analytics", "questions"]
     row = next(r for r in snapshot["analytics"] if r["lesson_id"] == lesson.pk)
     assert row == {
         "lesson_id": lesson.pk,
