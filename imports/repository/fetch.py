@@ -8,15 +8,25 @@ happens.
 import logging
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from .errors import RepositoryFetchFailed
-from .gitproc import Deadline, GitFailed, git_environment, git_options, run_output, run_watched
+from .gitproc import (
+    Deadline,
+    GitFailed,
+    git_environment,
+    git_options,
+    run_output,
+    run_watched,
+    timed_out,
+)
 from .limits import FetchLimits
 from .scan import scan_tree
 from .snapshot import RepositorySnapshot
 from .urls import (
+    RemoteTarget,
     Resolver,
     check_repo_url,
     curl_resolve_entry,
@@ -53,7 +63,7 @@ def fetch_repository(
     if is_local_path(url):
         source = Path(url).as_uri()  # file:// so that --depth applies (a plain path ignores it)
     else:
-        pin = curl_resolve_entry(resolve_public_addresses(url, resolver))
+        pin = curl_resolve_entry(_resolve_within(url, resolver, deadline))
         extra = ["-c", f"http.curloptResolve={pin}"] if pin else []
     workdir = Path(tempfile.mkdtemp(prefix="lectern-repo-"))
     try:
@@ -89,6 +99,27 @@ def fetch_repository(
         shutil.rmtree(workdir, ignore_errors=True)
         if workdir.exists():  # pragma: no cover - only if the disk refuses to delete
             logger.error("repository fetch could not remove its temporary folder %s", workdir)
+
+
+def _resolve_within(url: str, resolver: Resolver | None, deadline: Deadline) -> RemoteTarget:
+    """resolve_public_addresses, given up at the deadline (a DNS lookup cannot be cancelled,
+    so it is left to finish in a daemon thread)."""
+    outcome: list[RemoteTarget | BaseException] = []
+
+    def resolve() -> None:
+        try:
+            outcome.append(resolve_public_addresses(url, resolver))
+        except BaseException as error:  # handed to the caller below
+            outcome.append(error)
+
+    thread = threading.Thread(target=resolve, name="repository-resolve", daemon=True)
+    thread.start()
+    thread.join(max(deadline.remaining(), 0.0))
+    if not outcome:
+        raise timed_out(deadline.seconds)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def _clone(

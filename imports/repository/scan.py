@@ -147,7 +147,7 @@ def _read_blobs(
                     raise GitFailed(f"cat-file ended inside {entry.oid}")
                 yield data
     finally:
-        writer.join(timeout=5)
+        writer.join(timeout=1)  # git is gone by now: a blocked write ends with EPIPE
         process.stdout.close()
 
 

@@ -288,3 +288,33 @@ def test_a_fetch_that_hangs_is_stopped_at_the_timeout(tmp_path):
         "Fetching the repository took longer than 1 seconds and was stopped."
     )
     assert _processes_mentioning(str(repo)) == []
+
+
+def test_a_scan_that_stalls_is_stopped_at_the_timeout(tmp_path, fetch_tmp, monkeypatch):
+    """The deadline covers reading too: a cat-file left waiting is killed, the fetch fails.
+
+    The object ids reach git only after the deadline (the writer is held back), so the read
+    blocks as it would on a git that stalls.
+    """
+    import threading
+
+    from imports.repository import scan
+
+    release = threading.Event()
+    write_ids = scan._write_ids
+
+    def late_writer(stdin, entries):
+        release.wait(30)
+        write_ids(stdin, entries)
+
+    monkeypatch.setattr(scan, "_write_ids", late_writer)
+    repo = make_repo(tmp_path / "src", {"README.md": "# Stall\n"})
+    try:
+        with pytest.raises(RepositoryFetchFailed) as failed:
+            fetch_repository(str(repo), limits=FetchLimits(timeout_seconds=5, allow_local=True))
+    finally:
+        release.set()
+    assert failed.value.message == (
+        "Fetching the repository took longer than 5 seconds and was stopped."
+    )
+    assert _processes_mentioning(str(fetch_tmp)) == []

@@ -218,3 +218,27 @@ def test_a_missing_git_fails_with_a_sentence(fetch_tmp, tmp_path, monkeypatch):
     with pytest.raises(RepositoryFetchFailed) as failed:
         fetch_repository(str(repo), limits=FetchLimits(allow_local=True))
     assert failed.value.message.startswith("The server could not run git")
+
+
+def test_a_dns_lookup_that_hangs_is_given_up_at_the_timeout(fetch_tmp):
+    """The lookup counts against REPOSITORY_FETCH_TIMEOUT_SECONDS like the clone."""
+    import threading
+
+    release = threading.Event()
+
+    def resolver(host: str, port: int) -> list[str]:
+        release.wait(30)
+        return ["93.184.215.14"]
+
+    try:
+        with pytest.raises(RepositoryFetchFailed) as failed:
+            fetch_repository(
+                "https://slow-dns.example.com/o/r",
+                limits=FetchLimits(timeout_seconds=0.5),
+                resolver=resolver,
+            )
+    finally:
+        release.set()
+    assert failed.value.message == (
+        "Fetching the repository took longer than 0.5 seconds and was stopped."
+    )
