@@ -64,3 +64,18 @@ def provider_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Erro
         )
         for problem in problems
     ]
+
+
+@register()
+def grounding_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Research with Google Search is Gemini's: GEMINI_GROUNDING needs its key."""
+    if not settings.GEMINI_GROUNDING or settings.GEMINI_API_KEY:
+        return []
+    return [
+        Error(
+            "GEMINI_GROUNDING is on but GEMINI_API_KEY is not set: research with Google Search "
+            "needs Gemini.",
+            hint="Set GEMINI_API_KEY, or GEMINI_GROUNDING=false.",
+            id="lectern.E007",
+        )
+    ]

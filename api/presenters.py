@@ -74,6 +74,7 @@ def lesson_detail(
         "generation_error": lesson.generation_error,
         "content": lesson.content if lesson.generation_status == "completed" else "",
         "sources": sources,
+        "search_suggestions": lesson.search_suggestions,
         "job_id": job_id,
         "updated_at": lesson.updated_at,
     }

@@ -100,6 +100,13 @@ class LessonOut(BaseModel):
     sources: list[SourceOut] = Field(
         description="What the lesson was written from: web pages or repository documents."
     )
+    search_suggestions: str = Field(
+        description=(
+            "Google Search suggestions (HTML) that Google's terms require to be shown with a "
+            "lesson grounded in Google Search; empty otherwise. Show it as it is, isolated "
+            "(the lesson page frames it in a sandbox, without scripts)."
+        )
+    )
     job_id: int | None = Field(description="The latest generation job; null until jobs exist.")
     updated_at: datetime
 

@@ -214,6 +214,9 @@ GEMINI_MAX_RETRIES = env_int("GEMINI_MAX_RETRIES", 3, minimum=0)
 GEMINI_MAX_OUTPUT_TOKENS = env_int("GEMINI_MAX_OUTPUT_TOKENS", 8192, minimum=1)
 # How the stream is read: `lean` (httpx2 + json, the default) or `sdk` (google-genai's types).
 GEMINI_READER = env_str("GEMINI_READER", "lean")
+# Background lesson jobs research each lesson with Gemini's Google Search grounding first; the
+# pages it found become the lesson's sources (needs GEMINI_API_KEY; docs/jobs.md).
+GEMINI_GROUNDING = env_bool("GEMINI_GROUNDING", False)
 AI_PROVIDER = env_str("AI_PROVIDER", "gemini" if GEMINI_API_KEY else "offline")
 # The fallback chain, in order (e.g. `gemini,groq,qwen`). Empty: the one provider AI_PROVIDER
 # names. Every entry but `gemini` is an OpenAI-compatible endpoint configured by

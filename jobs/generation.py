@@ -4,18 +4,26 @@ It drives the same pieces as the WebSocket endpoints (`turn_prepare`, then `gene
 stored conversation and message, validation and re-ask, usage against the asker's budget,
 provenance. With Redis its frames are mirrored like a web process's, so a socket can follow or
 `resume` a lesson that a worker writes.
+
+With `GEMINI_GROUNDING` the lesson is researched with Google Search first: on a model that takes
+the search tool and the lesson's JSON schema together, in the lesson call itself; otherwise in a
+research turn of the same conversation (stored, budgeted and registered like any turn) whose
+notes the lesson turn reads as history (`ai_chat.agent.grounding`).
 """
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from ai_chat.agent import build_agent
+from ai_chat.agent.base import Agent, Grounding
+from ai_chat.agent.grounding import research_build
 from ai_chat.generation.run import generation_run
-from ai_chat.kinds.base import Target
+from ai_chat.kinds.base import Kind, Target
+from ai_chat.kinds.lesson import LESSON_RESEARCH
 from ai_chat.models import AIMessage
 from ai_chat.services.streams import RedisMirror, StreamHub
 from ai_chat.services.turns import PreparedTurn, turn_prepare
@@ -35,21 +43,27 @@ class GenerationOutcome:
     prompt_version: str
     error_code: str
     error: str
+    # With GEMINI_GROUNDING: what Google Search grounded the lesson in (None without).
+    grounding: Grounding | None = None
 
 
-def _prepare(job: LessonJob, model: str) -> PreparedTurn:
+def _prepare(
+    job: LessonJob, model: str, *, kind: Kind | None, conversation_id: str | None
+) -> PreparedTurn:
     lesson = job.lesson
+    verb = "Research" if kind is LESSON_RESEARCH else "Write"
     return turn_prepare(
         user=job.user,
         kind_name="lesson",
-        content=f"Write the lesson “{lesson.title}”.",
+        content=f"{verb} the lesson “{lesson.title}”.",
         context={"lesson_id": lesson.pk},
-        conversation_id=None,
+        conversation_id=conversation_id,
         refinement=False,
         model=model,
         worker=worker_id(),
         # Who may generate was checked when the job was asked for (learners included).
         target=Target(lesson),
+        kind=kind,
     )
 
 
@@ -72,30 +86,55 @@ async def lesson_generation_run(
 ) -> GenerationOutcome:
     """Generate the job's lesson to a stored message; cancelling this stops the generation.
 
-    Raises the protocol's errors from preparing (`busy`, `quota_exceeded`). `on_started(outcome
-    ids)` is awaited once the conversation and message exist, so the job can point at them.
+    Raises the protocol's errors from preparing (`busy`, `quota_exceeded`).
+    `on_started(conversation_id, message_id)` is awaited once each turn's message exists (the
+    research turn's, then the lesson's), so the job points at the one being generated.
     """
     owned = agent is None
     agent = agent or await asyncio.to_thread(build_agent)  # the configured chain
+    research = await asyncio.to_thread(research_build) if settings.GEMINI_GROUNDING else None
     try:
-        prepared = await database_sync_to_async(_prepare)(job, agent.model)
-        if on_started is not None:
-            await on_started(prepared.conversation.pk, prepared.job.message_id)
-        hub = _hub()
-        task = asyncio.ensure_future(generation_run(job=prepared.job, agent=agent, hub=hub))
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            task.cancel()  # generation_run records `cancelled` on the message before it ends
-            await asyncio.gather(task, return_exceptions=True)
-            raise
-        finally:
-            if hub.mirror is not None:
-                await hub.mirror.aclose()
-        return await database_sync_to_async(_outcome)(prepared)
+        conversation_id = None
+        if research is not None and not research.one_call:
+            notes = await _turn(job, research.agent, LESSON_RESEARCH, None, on_started)
+            if notes.status != AIMessage.Status.COMPLETED:
+                return notes  # its error decides: retried when the provider was down
+            conversation_id = notes.conversation_id
+        writer = research.agent if research is not None and research.one_call else agent
+        outcome = await _turn(job, writer, None, conversation_id, on_started)
+        return replace(outcome, grounding=research.grounding) if research else outcome
     finally:
         if owned:
             await agent.aclose()
+        if research is not None:
+            await research.agent.aclose()
+
+
+async def _turn(
+    job: LessonJob,
+    agent: Agent,
+    kind: Kind | None,
+    conversation_id: str | None,
+    on_started: Any,
+) -> GenerationOutcome:
+    """One stored turn of the lesson's conversation, generated by `agent` to its end."""
+    prepared = await database_sync_to_async(_prepare)(
+        job, agent.model, kind=kind, conversation_id=conversation_id
+    )
+    if on_started is not None:
+        await on_started(prepared.conversation.pk, prepared.job.message_id)
+    hub = _hub()
+    task = asyncio.ensure_future(generation_run(job=prepared.job, agent=agent, hub=hub))
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.cancel()  # generation_run records `cancelled` on the message before it ends
+        await asyncio.gather(task, return_exceptions=True)
+        raise
+    finally:
+        if hub.mirror is not None:
+            await hub.mirror.aclose()
+    return await database_sync_to_async(_outcome)(prepared)
 
 
 def _hub() -> StreamHub:

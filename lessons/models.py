@@ -29,6 +29,11 @@ class Lesson(models.Model):
     generation_error = models.TextField(blank=True)
     # sha256 of `content` as the last generation wrote it: content that differs was edited by hand.
     generated_content_hash = models.CharField(max_length=64, blank=True)
+    # Google Search grounding (GEMINI_GROUNDING): the search suggestions Google's terms require
+    # to be shown with grounded content (its HTML, served sandboxed by the lesson page), and the
+    # queries it ran. The pages it used are `sources` of kind `web`.
+    search_suggestions = models.TextField(blank=True)
+    search_queries = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from lessons.models import Lesson, LessonRevision
+from lessons.models import Lesson, LessonRevision, LessonSource
 from lessons.signals import GenerationChange, lesson_generation_changed
 
 CONTENT_FIELDS = (
@@ -61,6 +61,32 @@ def lesson_set_generation_status(
     lesson.save(update_fields=["generation_status", "generation_error", "updated_at"])
     _generation_changed(lesson, job_id)
     return lesson
+
+
+def lesson_web_sources_replace(
+    *,
+    lesson: Lesson,
+    sources: Iterable[Mapping[str, str]],
+    search_suggestions: str = "",
+    search_queries: Iterable[str] = (),
+) -> None:
+    """The web pages a generation was grounded in become the lesson's `web` sources, replacing
+    the previous generation's (content written without research has none); repository
+    documents are left as they are. Called in the transaction that applies the content."""
+    LessonSource.objects.filter(lesson=lesson, kind=LessonSource.Kind.WEB).delete()
+    LessonSource.objects.bulk_create(
+        LessonSource(
+            lesson=lesson,
+            position=position,
+            kind=LessonSource.Kind.WEB,
+            title=source.get("title", "")[:300],
+            uri=source.get("uri", "")[:2000],
+        )
+        for position, source in enumerate(sources)
+    )
+    lesson.search_suggestions = search_suggestions
+    lesson.search_queries = list(search_queries)
+    lesson.save(update_fields=["search_suggestions", "search_queries", "updated_at"])
 
 
 def content_hash(content: str) -> str:

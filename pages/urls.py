@@ -14,4 +14,9 @@ urlpatterns = [
     path("courses/<int:course_id>/import/", views.import_wizard, name="course_import"),
     path("learn/", views.learn, name="learn"),
     path("lessons/<int:lesson_id>/", views.lesson, name="lesson"),
+    path(
+        "lessons/<int:lesson_id>/search-suggestions/",
+        views.lesson_search_suggestions,
+        name="lesson-search-suggestions",
+    ),
 ]

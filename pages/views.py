@@ -15,6 +15,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
+from django.utils.csp import CSP
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
 
 from api import presenters
 from api.views import unknown_path
@@ -143,3 +146,39 @@ def import_wizard(request: HttpRequest, course_id: int | None = None) -> HttpRes
         "nav": "teach",
     }
     return render(request, "pages/import.html", context)
+
+
+# Google's search suggestions are its HTML, inline <style> included, and must be shown as Google
+# renders them. They are served as their own document, framed by the lesson page in a sandboxed
+# iframe: no script may run in it at all, its inline style is allowed there only (the pages'
+# own policy stays nonce-only), the sandbox gives it an opaque origin (no cookies, no reach into
+# the page), and its links open in a new tab. A `srcdoc` frame would inherit the page's policy,
+# which blocks that inline style, unless the whole page allowed inline styles.
+SUGGESTIONS_CSP: dict[str, list[str]] = {
+    "default-src": [CSP.NONE],
+    "style-src": [CSP.UNSAFE_INLINE],
+    "img-src": ["https:", "data:"],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.NONE],
+    "frame-ancestors": [CSP.SELF],
+    "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox"],
+}
+
+
+@login_required
+@xframe_options_sameorigin
+@csp_override(SUGGESTIONS_CSP)
+def lesson_search_suggestions(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """The lesson's Google Search suggestions (GEMINI_GROUNDING), for the lesson page's frame."""
+    found = lesson_get_viewable(user=request.user, lesson_id=lesson_id)
+    if found is None or not found.search_suggestions:
+        raise Http404("No search suggestions for this lesson.")
+    document = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="referrer" content="no-referrer"><base target="_blank">'
+        f"<title>Google Search suggestions</title></head><body>{found.search_suggestions}"
+        "</body></html>"
+    )
+    response = HttpResponse(document, content_type="text/html; charset=utf-8")
+    response["Referrer-Policy"] = "no-referrer"
+    return response

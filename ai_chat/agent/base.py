@@ -39,6 +39,9 @@ class GenerationRequest:
     user_text: str = ""
     # This turn revises the latest result in `history` (a `refinement` frame).
     refinement: bool = False
+    # Ground the answer in Google Search (Gemini's `google_search` tool; its Completion then
+    # carries the `grounding`). Only the grounded Gemini agent sets it (ai_chat/agent/grounding.py).
+    search: bool = False
     # `summary`: summarise `history` (and the earlier summary in `prompt`) in free text, to
     # keep a long conversation's context bounded; the offline provider writes one without a
     # model.

@@ -231,6 +231,7 @@ class GeminiAgent:
             # One HTTP request per attempt: no function calling, no silent continuation hops.
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
             automatic_continuation=False,
+            tools=[types.Tool(google_search=types.GoogleSearch())] if request.search else None,
         )
 
     async def _next(self, responses: Any, opened: list[Any]) -> Any:

@@ -66,6 +66,8 @@ def request_body(request: GenerationRequest, max_output_tokens: int) -> dict[str
         config["responseMimeType"] = "application/json"
         config["responseJsonSchema"] = _inline(request.result_schema)
     body["generationConfig"] = config
+    if request.search:
+        body["tools"] = [{"googleSearch": {}}]
     return body
 
 

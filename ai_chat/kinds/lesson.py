@@ -128,3 +128,30 @@ class LessonKind(Kind):
     ) -> list[SavedObject]:
         lesson = lesson_apply_content(lesson=target.row, content=data)  # type: ignore[arg-type]
         return [SavedObject("lesson", lesson, False)]
+
+
+class ResearchNotes(Schema):
+    text: str = Field(min_length=1)
+
+
+class LessonResearchKind(LessonKind):
+    """The research turn before a grounded lesson is written (`GEMINI_GROUNDING`, on a model
+    that needs two calls): free-text notes from Google Search, stored in the lesson's
+    conversation so the lesson turn that follows reads them as its history.
+
+    Not registered: it is a turn of the `lesson` conversation, not an endpoint of its own (its
+    `name` stays `lesson` for the conversation, metrics and events).
+    """
+
+    structured = False
+    result_model = ResearchNotes  # type: ignore[assignment]  # free text, not a LessonResult
+    prompt_version = "lesson-research-2026-12-01"
+    instructions = (
+        "You research one lesson of a course for the teacher who will write it. Search the web "
+        "and answer in concise markdown notes: the accurate, current facts, definitions, worked "
+        "examples and common mistakes the lesson needs, at the course's level. Say where "
+        "sources disagree. Do not write the lesson itself."
+    )
+
+
+LESSON_RESEARCH = LessonResearchKind()

@@ -16,7 +16,7 @@ from ai_chat.exceptions import Busy, NothingToRefine
 from ai_chat.generation.job import GenerationJob
 from ai_chat.generation.recording import DatabaseRecorder
 from ai_chat.kinds import get_kind
-from ai_chat.kinds.base import Target
+from ai_chat.kinds.base import Kind, Target
 from ai_chat.models import AIConversation, AIMessage
 from ai_chat.services import quota
 from ai_chat.services.context import (
@@ -57,14 +57,16 @@ def turn_prepare(
     model: str,
     worker: str,
     target: Target | None = None,
+    kind: Kind | None = None,
 ) -> PreparedTurn:
     """Check, store and plan a turn: conversation, user message, empty assistant message.
 
     Raises the protocol's errors: `not_found`, `invalid_message`, `busy`, `quota_exceeded`,
     `nothing_to_refine`. `target`: rows the caller has already authorised (a background job
     checked who may generate when it was asked for); without it the kind resolves and checks them.
+    `kind`: a variant of the conversation's kind for this turn (a lesson's research turn).
     """
-    kind = get_kind(kind_name)
+    kind = kind or get_kind(kind_name)
     conversation: AIConversation | None = None
     if conversation_id is not None:
         conversation = conversation_get_for_user(

@@ -12,7 +12,7 @@ from jobs.models import LessonJob
 from jobs.services.events import lesson_generation_announce, lesson_generation_notify
 from jobs.services.lifecycle import Lease
 from lessons.models import Lesson
-from lessons.services import lesson_apply_content
+from lessons.services import lesson_apply_content, lesson_web_sources_replace
 
 
 @transaction.atomic
@@ -37,6 +37,13 @@ def job_succeed(*, lease: Lease, outcome: GenerationOutcome) -> bool:
     job = LessonJob.objects.select_related("user").get(pk=lease.job_id)
     lesson = Lesson.objects.select_for_update().get(pk=job.lesson_id)
     lesson_apply_content(lesson=lesson, content=outcome.data or {}, job_id=job.pk)
+    grounding = outcome.grounding
+    lesson_web_sources_replace(
+        lesson=lesson,
+        sources=[{"title": s.title, "uri": s.uri} for s in grounding.sources] if grounding else [],
+        search_suggestions=grounding.search_entry_point if grounding else "",
+        search_queries=grounding.queries if grounding else (),
+    )
     _record_provenance(job=job, lesson=lesson, message_id=outcome.message_id)
     lesson_generation_announce(lesson_id=lesson.pk, job_id=job.pk, user_id=job.user_id)
     lesson_generation_notify(lesson_id=lesson.pk, job_id=job.pk, user=job.user)

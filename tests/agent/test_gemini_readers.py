@@ -232,3 +232,25 @@ def test_request_body_is_the_sdks():
         "type": "object",
         "properties": {"n": {"type": "integer"}},
     }
+
+
+async def test_readers_send_the_same_google_search_request(gemini_server, transport):
+    """`search` adds Gemini's `google_search` tool; both readers send the same body and both
+    return the grounding of the answer."""
+    from dataclasses import replace
+
+    request = replace(REQUEST, result_schema=None, search=True)
+    sent = {}
+    for reader in ("sdk", "lean"):
+        agent = gemini_server.make_agent(reader=reader, max_retries=0)
+        gemini_server.push(Reply.recorded("grounded"))
+        before = len(gemini_server.requests)
+        try:
+            events = [event async for event in agent.stream(request)]
+        finally:
+            await agent.aclose()
+        sent[reader] = gemini_server.requests[before].body
+        assert events[-1].grounding == GROUNDING
+    assert sent["lean"] == sent["sdk"]
+    assert sent["lean"]["tools"] == [{"googleSearch": {}}]
+    assert "tools" not in request_body(REQUEST, 8192)

@@ -3,8 +3,11 @@
 It speaks what google-genai 3.3 sends and parses: `POST /{version}/models/{model}:
 streamGenerateContent?alt=sse` answered with `data: {json}\\r\\n\\r\\n` events over a chunked
 HTTP/1.1 body, `:generateContent` answered with one JSON document, and errors as Google's JSON
-body `{"error": {"code", "message", "status"}}`. Tests queue `Reply`s (one per request, in order;
-the default reply once the queue is empty) and read back what was received.
+body `{"error": {"code", "message", "status"}}`. A request with the `google_search` tool is
+answered with `groundingMetadata` on its last candidate (`Reply.grounding`; by default
+`sample_grounding`), and refused with Gemini 2.x's 400 when it also asks for a JSON response
+schema on a model before Gemini 3 (as the real service does). Tests queue `Reply`s (one per
+request, in order; the default reply once the queue is empty) and read back what was received.
 
 Standalone, for demos and end-to-end runs against `GEMINI_BASE_URL`:
 
@@ -87,6 +90,8 @@ class Reply:
     error: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # `groundingMetadata` of the last candidate (Gemini's JSON shape), for grounded answers.
+    grounding: dict[str, Any] | None = None
 
     @classmethod
     def text(cls, text: str, *, size: int = 16, **kwargs: Any) -> "Reply":
@@ -157,7 +162,8 @@ class _Handler(EventHandler):
         received = self.receive_json()
         if received is None:
             return
-        reply = self.fake.next_reply(received.body)
+        refusal = _search_with_schema_refused(received)
+        reply = refusal or self.fake.next_reply(received.body)
         try:
             self.wait(reply.delay)
             if reply.status != 200:
@@ -193,6 +199,52 @@ class _Handler(EventHandler):
         self.end_events()
 
 
+def uses_search(body: dict[str, Any]) -> bool:
+    """Whether a request asked for the `google_search` tool."""
+    return any("googleSearch" in tool for tool in body.get("tools") or ())
+
+
+def _search_with_schema_refused(received: Received) -> Reply | None:
+    """Gemini before 3 refuses the search tool together with a JSON response schema."""
+    body = received.body
+    config = body.get("generationConfig") or {}
+    match = re.match(r"gemini-(\d+)", received.model)
+    major = int(match.group(1)) if match else 0
+    if uses_search(body) and config.get("responseMimeType") == "application/json" and major < 3:
+        message = "Tool use with a response mime type: 'application/json' is unsupported"
+        return Reply.http_error(400, message)
+    return None
+
+
+def sample_grounding(topic: str = "the lesson") -> dict[str, Any]:
+    """Grounding metadata as Gemini sends it for a Google Search grounded answer."""
+    redirect = "https://vertexaisearch.cloud.google.com/grounding-api-redirect/"
+    query = topic.replace(" ", "+")
+    return {
+        "webSearchQueries": [f"{topic} explained", f"{topic} examples"],
+        "searchEntryPoint": {
+            "renderedContent": (
+                "<style>.container{display:flex}.chip{border:1px solid #ccc;"
+                "border-radius:16px;padding:4px 12px}</style>"
+                '<div class="container"><a class="chip" '
+                f'href="https://www.google.com/search?q={query}+explained">'
+                f"{topic} explained</a></div>"
+            )
+        },
+        "groundingChunks": [
+            {"web": {"uri": f"{redirect}AUZIYQ-fake-1", "title": "en.wikipedia.org"}},
+            {"web": {"uri": f"{redirect}AUZIYQ-fake-2", "title": "docs.python.org"}},
+        ],
+        "groundingSupports": [
+            {
+                "segment": {"startIndex": 0, "endIndex": 20, "text": "Grounded sentence."},
+                "groundingChunkIndices": [0, 1],
+                "confidenceScores": [0.9, 0.8],
+            }
+        ],
+    }
+
+
 def _events(reply: Reply) -> Iterator[dict[str, Any]]:
     """The SSE payloads of a 200 reply, as Gemini shapes them."""
     if reply.block_reason:
@@ -204,6 +256,8 @@ def _events(reply: Reply) -> Iterator[dict[str, Any]]:
         candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}}
         if last and finish:
             candidate["finishReason"] = finish
+        if last and reply.grounding:
+            candidate["groundingMetadata"] = reply.grounding
         yield {"candidates": [{**candidate, "index": 0}], **_meta(reply, last)}
     if finish and not reply.chunks:
         yield {"candidates": [{"finishReason": finish, "index": 0}], **_meta(reply, True)}
@@ -227,15 +281,21 @@ def _merged(reply: Reply) -> dict[str, Any]:
     }
     if reply.finish_reason:
         candidate["finishReason"] = reply.finish_reason
+    if reply.grounding:
+        candidate["groundingMetadata"] = reply.grounding
     return {"candidates": [candidate], **_meta(reply, True)}
 
 
 def sample_reply(body: dict[str, Any]) -> Reply:
-    """The default: a valid sample of the requested JSON schema, or a short text."""
+    """The default: a valid sample of the requested JSON schema, or a short text; grounded
+    (`sample_grounding`) when the request asked for Google Search."""
     schema = (body.get("generationConfig") or {}).get("responseJsonSchema")
+    grounding = sample_grounding() if uses_search(body) else None
     if schema is None:
-        return Reply.text("This answer comes from the fake Gemini server; no model was involved.")
-    return Reply.text(json.dumps(sample_from_schema(schema, schema)), size=40, pause=0.01)
+        text = "This answer comes from the fake Gemini server; no model was involved."
+        return Reply.text(text, grounding=grounding)
+    data = json.dumps(sample_from_schema(schema, schema))
+    return Reply.text(data, size=40, pause=0.01, grounding=grounding)
 
 
 def sample_from_schema(schema: dict[str, Any], root: dict[str, Any], name: str = "value") -> Any:
@@ -308,7 +368,8 @@ def placeholder_reply(body: dict[str, Any]) -> Reply:
     if types := re.findall(r"Allowed question types: (.+)", prompt):
         context["question_types"] = [t.strip() for t in types[-1].split(",")]
     data = kinds[0].placeholder(prompt=texts[-1] if texts else "", context=context)
-    return Reply.text(json.dumps(data), size=40, pause=0.01)
+    grounding = sample_grounding() if uses_search(body) else None
+    return Reply.text(json.dumps(data), size=40, pause=0.01, grounding=grounding)
 
 
 def _load_script(path: str) -> tuple[list[Reply], Reply | None]:

@@ -29,7 +29,15 @@ function renderSources(sources) {
     item.append(node);
     list.append(item);
   }
-  $("sources").hidden = !list.children.length;
+  // Google's search suggestions, required beside grounded content: its own sandboxed document
+  // (pages.views.lesson_search_suggestions says why), reloaded when the lesson was regenerated.
+  const frame = $("search-suggestions");
+  const suggested = Boolean(lesson.search_suggestions);
+  const src = suggested ? `${frame.dataset.src}?v=${encodeURIComponent(lesson.updated_at || "")}` : "";
+  if (suggested && frame.getAttribute("src") !== src) frame.setAttribute("src", src);
+  if (!suggested) frame.removeAttribute("src");
+  frame.hidden = !suggested;
+  $("sources").hidden = !list.children.length && !suggested;
 }
 
 function render() {
