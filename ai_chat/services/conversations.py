@@ -225,33 +225,45 @@ def conversation_history(
 
 def messages_mark_interrupted(*, worker_ids: list[str]) -> int:
     """Mark the `streaming` messages of these dead workers `interrupted`, each giving its
-    token reservation back (what it streamed, checkpointed, counts as used); return how many.
-
-    One conditional update per message: two sweeps at once, or a late result, never settle a
-    reservation twice.
-    """
+    token reservation back (what it streamed, checkpointed, counts as used); return how many."""
     stale = AIMessage.objects.filter(
         status=AIMessage.Status.STREAMING, worker__in=worker_ids
-    ).values_list("pk", "reserved_tokens", "content", "created_at", "conversation__user_id")
-    marked = 0
-    for pk, reserved, content, created_at, user_id in stale:
-        with transaction.atomic():
-            ended = AIMessage.objects.filter(pk=pk, status=AIMessage.Status.STREAMING).update(
-                status=AIMessage.Status.INTERRUPTED,
-                error_code="interrupted",
-                error="The process running this generation stopped.",
-                reserved_tokens=0,
-                output_tokens=len(content) // 4,
-                finished_at=timezone.now(),
-                updated_at=timezone.now(),
+    ).values_list("pk", flat=True)
+    error = "The process running this generation stopped."
+    return sum(message_interrupt(message_id=pk, error=error) for pk in stale)
+
+
+def message_interrupt(*, message_id: uuid.UUID | str, error: str) -> bool:
+    """Mark one `streaming` message whose process died `interrupted` and give its token
+    reservation back (what it streamed, checkpointed, counts as used); False if it had ended.
+
+    One conditional update: two sweeps at once (the dead-process sweep and the job sweep), or a
+    late result, never settle a reservation twice.
+    """
+    row = (
+        AIMessage.objects.filter(pk=message_id, status=AIMessage.Status.STREAMING)
+        .values_list("reserved_tokens", "content", "created_at", "conversation__user_id")
+        .first()
+    )
+    if row is None:
+        return False
+    reserved, content, created_at, user_id = row
+    with transaction.atomic():
+        ended = AIMessage.objects.filter(pk=message_id, status=AIMessage.Status.STREAMING).update(
+            status=AIMessage.Status.INTERRUPTED,
+            error_code="interrupted",
+            error=error,
+            reserved_tokens=0,
+            output_tokens=len(content) // 4,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        if ended and reserved:
+            quota.quota_settle(
+                reservation=quota.Reservation(user_id, created_at.date(), reserved),
+                used_tokens=len(content) // 4,
             )
-            if ended and reserved:
-                quota.quota_settle(
-                    reservation=quota.Reservation(user_id, created_at.date(), reserved),
-                    used_tokens=len(content) // 4,
-                )
-            marked += ended
-    return marked
+    return bool(ended)
 
 
 def conversations_purge(*, older_than_days: int) -> int:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ai_chat.models import AIMessage
+from ai_chat.services.conversations import message_interrupt
 from jobs.models import LessonJob
 from jobs.services.lifecycle import job_fail
 from jobs.services.queue import job_enqueue
@@ -75,12 +75,10 @@ def _recover(*, job: LessonJob, now: dt.datetime) -> str:
 
 
 def _interrupt_message(*, job: LessonJob) -> None:
-    """The dead attempt's message will never end by itself: mark it `interrupted`."""
+    """The dead attempt's message will never end by itself: mark it `interrupted`, and give
+    the tokens it reserved back to its user's daily budget (as a dead web process's are)."""
     if job.message_id is None:
         return
-    AIMessage.objects.filter(pk=job.message_id, status=AIMessage.Status.STREAMING).update(
-        status=AIMessage.Status.INTERRUPTED,
-        error_code="interrupted",
-        error="The worker running this generation stopped.",
-        finished_at=timezone.now(),
+    message_interrupt(
+        message_id=job.message_id, error="The worker running this generation stopped."
     )

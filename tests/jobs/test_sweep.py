@@ -67,3 +67,37 @@ def test_a_queued_job_whose_message_was_lost_is_sent_again(
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs_sweep(now=later)["resent"] == 1
     assert [job_id for job_id, _ in sent] == [job.pk]
+
+
+def test_the_sweep_gives_a_dead_attempts_reservation_back(user, lesson, sent):
+    """What the killed attempt reserved returns to the day's budget; what it had streamed
+    (checkpointed on its message) stays used. A second sweep settles nothing twice."""
+    from ai_chat.models import AIDailyUsage
+    from ai_chat.services import quota
+
+    job = lesson_generate_request(user=user, lesson_id=lesson.pk, force=False).job
+    job_start(job_id=job.pk, worker="w1")
+    reservation = quota.quota_reserve(user_id=user.pk, tokens=5000)
+    conversation = AIConversation.objects.create(user=user, kind="lesson")
+    message = AIMessage.objects.create(
+        conversation=conversation,
+        role="assistant",
+        status="streaming",
+        reserved_tokens=reservation.tokens,
+        content="x" * 400,  # checkpointed before the worker died: 100 tokens
+    )
+    LessonJob.objects.filter(pk=job.pk).update(message=message)
+    _die(job.pk)
+    assert jobs_sweep()["requeued"] == 1
+    day = AIDailyUsage.objects.get(user=user)
+    assert (day.reserved_tokens, day.used_tokens) == (0, 100)
+    message.refresh_from_db()
+    assert (message.status, message.reserved_tokens, message.output_tokens) == (
+        "interrupted",
+        0,
+        100,
+    )
+    _die(job.pk)
+    jobs_sweep()
+    day.refresh_from_db()
+    assert (day.reserved_tokens, day.used_tokens) == (0, 100)

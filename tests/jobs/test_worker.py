@@ -56,6 +56,18 @@ def _messages(worker: WorkerProcess) -> list[str]:
         return [row[0] for row in db.execute(query)]
 
 
+def _budget(worker: WorkerProcess) -> tuple[int, int, int]:
+    """The owner's day: tokens used, tokens still reserved, and what the messages report."""
+    path = worker.env["DATABASE_URL"].removeprefix("sqlite:///")
+    usage = "SELECT used_tokens, reserved_tokens FROM ai_chat_aidailyusage"
+    tokens = (
+        "SELECT SUM(input_tokens + output_tokens) FROM ai_chat_aimessage WHERE role = 'assistant'"
+    )
+    with contextlib.closing(sqlite3.connect(path, timeout=20)) as db:
+        (used, reserved), (reported,) = db.execute(usage).fetchone(), db.execute(tokens).fetchone()
+    return used, reserved, reported
+
+
 def _wait(worker: WorkerProcess, done, timeout: float = 120) -> list[dict]:
     deadline = time.monotonic() + timeout
     while True:
@@ -115,6 +127,7 @@ def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(tmp_path, m
     finally:
         worker.stop(kill=True)
     assert _jobs(worker)[0]["lesson"] == "generating"
+    assert _budget(worker)[1] > 0  # the killed attempt's reservation, held by nobody now
     worker.start()  # a restarted (or any other) worker
     try:
         jobs = _wait(worker, lambda js: js[0]["status"] == "succeeded", timeout=120)
@@ -123,3 +136,8 @@ def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(tmp_path, m
     assert jobs[0]["attempts"] == 2
     assert jobs[0]["lesson"] == "completed"
     assert _messages(worker) == ["interrupted", "completed"]  # the killed attempt's, then the new
+    # The budget is whole again: the sweep gave the killed attempt's reservation back, keeping
+    # what it had streamed as used; nothing stays reserved.
+    used, reserved, reported = _budget(worker)
+    assert reserved == 0
+    assert used == reported > 0
