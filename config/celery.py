@@ -60,5 +60,22 @@ def _on_configure(sender: Celery, **kwargs: Any) -> None:
 
 @worker_init.connect
 def _on_worker_init(**kwargs: Any) -> None:
+    _refuse_unsafe_production()
     broker_folders_ensure()
     broker_processed_prune()
+
+
+def _refuse_unsafe_production() -> None:
+    """The web process's start-up checks (`config.startup`), before the worker takes a task.
+
+    Celery logs and swallows an `Exception` raised by a signal handler, so the refusal leaves
+    as SystemExit: the worker stops with status 1 and the same sentence as the web process.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.startup import refuse_unsafe_production
+
+    try:
+        refuse_unsafe_production()
+    except ImproperlyConfigured as refused:
+        raise SystemExit(str(refused)) from None

@@ -59,7 +59,7 @@ def test_asgi_refuses_to_start_with_an_unsafe_setting(settings):
     from django.core.exceptions import ImproperlyConfigured
 
     settings.DEBUG = True  # pytest-django turns DEBUG off; the import itself must succeed
-    from config.asgi import refuse_unsafe_production
+    from config.startup import refuse_unsafe_production
 
     settings.DEBUG = False
     settings.SECRET_KEY = settings.INSECURE_SECRET_KEY
