@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
@@ -18,20 +19,30 @@ pytestmark = [
 
 
 class PrivateRedis:
-    """A redis-server of this test's own, on a free port, that the test may stop and start."""
+    """A redis-server of this test's own, on a free port, that the test may stop and start.
 
-    def __init__(self) -> None:
+    With `persist_in` a folder, it keeps an append-only file there, fsynced on every write (as
+    a production broker should: docs/deployment.md), and a restart reloads it; without, a
+    restart starts empty.
+    """
+
+    def __init__(self, persist_in: Path | None = None) -> None:
         self.port = free_port()
         self.process: subprocess.Popen | None = None
+        self.persist_in = persist_in
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        persistence = ["--appendonly", "no"]
+        if self.persist_in is not None:
+            persistence = ["--appendonly", "yes", "--appendfsync", "always",
+                           "--dir", str(self.persist_in)]  # fmt: skip
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
+             *persistence],
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         import redis
