@@ -26,6 +26,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from ops.backlog import BacklogCollector
+
 OTHER = "other"
 
 # The kinds (and their endpoints) are declared by the app that owns them at start-up
@@ -64,6 +66,7 @@ def multiprocess_mode() -> bool:
 
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+REGISTRY.register(BacklogCollector())
 if not multiprocess_mode():  # these read this process only; files cannot hold them
     ProcessCollector(registry=REGISTRY)
     PlatformCollector(registry=REGISTRY)
@@ -279,11 +282,13 @@ def chunk_sent(kind: str, message_id: str, index: int) -> None:
 
 
 def collecting_registry() -> CollectorRegistry:
-    """The registry to expose: this process's, or the merge of every process's files."""
+    """The registry to expose: this process's, or the merge of every process's files (with
+    the gauges read at scrape time: Redis memory, this process's channel-layer backlog)."""
     if not multiprocess_mode():
         return REGISTRY
     merged = CollectorRegistry()
     multiprocess.MultiProcessCollector(merged)
+    merged.register(BacklogCollector())
     return merged
 
 
