@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
-from ai_chat.kinds import KINDS, kind_names, object_types
+from ai_chat.kinds import KINDS, object_types, socket_kind_names
 from learning.selectors import course_viewable_by
 from lessons.models import Lesson
 
@@ -34,7 +34,7 @@ def playground_endpoints(*, user: Any) -> list[dict[str, Any]]:
     """Every kind's endpoint, with its example prompt and a context on rows this user has
     (`context` None and `missing` said when the user has no such row)."""
     endpoints = []
-    for name in kind_names():
+    for name in socket_kind_names():
         kind = KINDS[name]
         example = kind.example(user=user)
         endpoints.append(

@@ -1,9 +1,9 @@
-"""WebSocket routes: one per registered kind (`ai_chat.kinds`), and the events endpoint."""
+"""WebSocket routes: one per kind with a path (`ai_chat.kinds`), and the events endpoint."""
 
 from django.urls import path
 from django.utils.module_loading import import_string
 
-from ai_chat.kinds import KINDS, kind_names
+from ai_chat.kinds import KINDS, socket_kind_names
 from realtime.consumers import EventsConsumer
 
 
@@ -11,7 +11,7 @@ def kind_routes() -> list:
     """Each kind's endpoint, served by the consumer class the kind names, given the kind."""
     return [
         path(KINDS[name].path.lstrip("/"), import_string(KINDS[name].consumer).as_asgi(kind=name))
-        for name in kind_names()
+        for name in socket_kind_names()
     ]
 
 

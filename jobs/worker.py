@@ -8,6 +8,8 @@ several workers sweeping together harmless. `manage.py jobs_sweep` runs it by ha
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from celery.signals import worker_init, worker_ready, worker_shutdown
 from django.conf import settings
@@ -16,18 +18,28 @@ from django.db import close_old_connections
 logger = logging.getLogger(__name__)
 
 _stop = threading.Event()
+# What the thread runs each round besides the job sweep: other apps' sweeps of rows that a dead
+# worker left running (the import stages), registered in their AppConfig.ready.
+_sweeps: list[Callable[[], Any]] = []
+
+
+def sweep_register(sweep: Callable[[], Any]) -> None:
+    """Run `sweep()` in every round of the workers' sweep thread (once, however often asked)."""
+    if sweep not in _sweeps:
+        _sweeps.append(sweep)
 
 
 def sweep_forever(stop: threading.Event) -> None:
     from jobs.services.sweep import jobs_sweep
 
     while not stop.is_set():
-        try:
-            jobs_sweep()
-        except Exception:  # a database blip must not end the sweeping
-            logger.warning("job sweep failed", exc_info=True)
-        finally:
-            close_old_connections()
+        for sweep in (jobs_sweep, *_sweeps):
+            try:
+                sweep()
+            except Exception:  # a database blip must not end the sweeping
+                logger.warning("sweep %s failed", sweep.__name__, exc_info=True)
+            finally:
+                close_old_connections()
         stop.wait(settings.JOB_SWEEP_SECONDS)
 
 

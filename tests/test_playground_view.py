@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ai_chat.kinds import kind_names
+from ai_chat.kinds import socket_kind_names
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_page_lists_every_kind_with_example_contexts(client, staff_user, lesson,
     html = client.get("/playground/").content.decode()
     raw = re.search(r'<script id="endpoints" type="application/json">(.*?)</script>', html, re.S)
     endpoints = {e["kind"]: e for e in json.loads(raw.group(1))}
-    assert list(endpoints) == list(kind_names())  # every registered kind, in declared order
+    assert list(endpoints) == list(socket_kind_names())  # every socket kind, in order
     assert [k for k in endpoints if k in BUILT_IN] == BUILT_IN
     assert endpoints["chat"]["path"] == "/ws/ai/chat/"
     assert endpoints["course"]["path"] == "/ws/ai/course-generation/"

@@ -5,9 +5,9 @@ import importlib
 import pkgutil
 
 from ai_chat.kinds.base import Kind
-from ai_chat.kinds.registry import KINDS, get_kind, kind_names, object_types
+from ai_chat.kinds.registry import KINDS, get_kind, kind_names, object_types, socket_kind_names
 
-__all__ = ["KINDS", "Kind", "get_kind", "kind_names", "object_types"]
+__all__ = ["KINDS", "Kind", "get_kind", "kind_names", "object_types", "socket_kind_names"]
 
 
 def _discover() -> None:

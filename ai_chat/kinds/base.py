@@ -82,7 +82,8 @@ class Kind:
     are registered with `@register` (`ai_chat.kinds.registry`)."""
 
     name: ClassVar[str]
-    # The WebSocket path of its endpoint, and the consumer class serving it (dotted path).
+    # The WebSocket path of its endpoint ("" for a kind only background work runs, such as an
+    # import stage), and the consumer class serving it (dotted path).
     path: ClassVar[str]
     consumer: ClassVar[str] = GENERATION_CONSUMER
     # Where it appears among the endpoints (playground, lists).

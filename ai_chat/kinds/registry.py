@@ -19,7 +19,8 @@ def register[K: type[Kind]](cls: K) -> K:
         if not hasattr(kind, attribute):
             raise TypeError(f"{cls.__name__} declares no {attribute!r}")
     for other in KINDS.values():
-        if type(other) is not cls and (other.name == kind.name or other.path == kind.path):
+        same_path = bool(kind.path) and other.path == kind.path
+        if type(other) is not cls and (other.name == kind.name or same_path):
             raise ValueError(f"{cls.__name__} repeats the name or path of {type(other).__name__}")
     if kind.saveable != bool(kind.object_types):
         raise TypeError(f"{cls.__name__}: a kind that saves declares its object types")
@@ -34,6 +35,12 @@ def get_kind(name: str) -> Kind:
 def kind_names() -> tuple[str, ...]:
     """The registered kinds, in their declared order."""
     return tuple(sorted(KINDS, key=lambda name: (KINDS[name].order, name)))
+
+
+def socket_kind_names() -> tuple[str, ...]:
+    """The kinds served on a WebSocket endpoint (a kind with an empty `path` runs only in
+    background work, such as an import's stages), in their declared order."""
+    return tuple(name for name in kind_names() if KINDS[name].path)
 
 
 def object_types() -> tuple[str, ...]:

@@ -18,16 +18,16 @@ from channels.testing import WebsocketCommunicator
 from django.db.backends import utils as db_utils
 
 from ai_chat.agent.gemini import GeminiAgent
-from ai_chat.kinds import KINDS, kind_names
+from ai_chat.kinds import KINDS, socket_kind_names
 from config.asgi import application
 from sockets.runtime import shutdown_runtime
 from tests.fakes.firebase import firebase, firebase_server  # noqa: F401
 from tests.fakes.gemini_server import gemini_server  # noqa: F401
 
 # Every registered kind, so that a new kind is driven by the parametrised tests unasked.
-PATHS = {name: KINDS[name].path for name in kind_names()}
-GENERATION_KINDS = [name for name in kind_names() if KINDS[name].structured]
-SAVEABLE_KINDS = [name for name in kind_names() if KINDS[name].saveable]
+PATHS = {name: KINDS[name].path for name in socket_kind_names()}
+GENERATION_KINDS = [name for name in socket_kind_names() if KINDS[name].structured]
+SAVEABLE_KINDS = [name for name in socket_kind_names() if KINDS[name].saveable]
 # A page served by this server: its Origin names the host (and port) the handshake goes to.
 ORIGIN = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
 FINAL_TYPES = ("complete", "cancelled", "error")
@@ -165,7 +165,7 @@ async def open_client(
 
 def example_contexts(user: Any) -> dict[str, Any]:
     """Each kind's example context (the playground's), on rows `user` has."""
-    contexts = {name: KINDS[name].example(user=user).context for name in kind_names()}
+    contexts = {name: KINDS[name].example(user=user).context for name in socket_kind_names()}
     missing = [name for name, context in contexts.items() if context is None]
     assert not missing, f"no rows for the example contexts of {missing}: add a fixture"
     return contexts
