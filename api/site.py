@@ -7,9 +7,16 @@ from ninja import NinjaAPI
 
 from api.auth import AUTH
 from api.errors import install_handlers
-from api.routers import classroom, conversations, courses, jobs, lessons
+from api.routers import classroom, conversations, courses, imports, jobs, lessons
 
-ROUTERS = [courses.router, lessons.router, jobs.router, conversations.router, classroom.router]
+ROUTERS = [
+    courses.router,
+    lessons.router,
+    jobs.router,
+    conversations.router,
+    classroom.router,
+    imports.router,
+]
 
 DESCRIPTION = (
     "JSON over HTTP for what is not a conversation: courses, lessons and their background "

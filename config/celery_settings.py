@@ -107,5 +107,11 @@ CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_WORKER_SEND_TASK_EVENTS", Fals
 # Work for the model and work on repositories never wait behind each other. Routed by the
 # task's module; anything else goes to the AI queue (a worker always listens there).
 CELERY_TASK_DEFAULT_QUEUE = AI_QUEUE
-CELERY_TASK_ROUTES = {"imports.tasks.*": {"queue": REPO_QUEUE}}
+# An import's stages 2 to 4 wait on the model, not the repository: named before the glob.
+CELERY_TASK_ROUTES = {
+    "imports.tasks.document_analyser_task": {"queue": AI_QUEUE},
+    "imports.tasks.learning_pathway_task": {"queue": AI_QUEUE},
+    "imports.tasks.modules_generation_task": {"queue": AI_QUEUE},
+    "imports.tasks.*": {"queue": REPO_QUEUE},
+}
 WORKER_QUEUES = f"{AI_QUEUE},{REPO_QUEUE}"  # what `worker` in the Procfile consumes

@@ -345,5 +345,17 @@ REPOSITORY_MAX_FILE_BYTES = env_int("REPOSITORY_MAX_FILE_BYTES", 1024 * 1024, mi
 REPOSITORY_FETCH_TIMEOUT_SECONDS = env_float("REPOSITORY_FETCH_TIMEOUT_SECONDS", 120.0)
 REPOSITORY_ALLOW_LOCAL = env_bool("REPOSITORY_ALLOW_LOCAL", False)
 
+# Repository imports (imports/, docs/imports.md): stages run under the JOB_* lease, heartbeat,
+# attempts and backoff above. Stage 2 analyses at most IMPORT_ANALYSIS_CONCURRENCY documents at
+# once (never more than MAX_CONCURRENT_GENERATIONS); an import may send at most
+# IMPORT_MAX_DOCUMENTS documents and IMPORT_MAX_ESTIMATED_TOKENS estimated tokens to the model;
+# a document longer than IMPORT_DOCUMENT_MAX_CHARS is cut on its headings to fit; a lesson's
+# prompt carries at most IMPORT_GROUNDING_MAX_CHARS of its documents' text.
+IMPORT_ANALYSIS_CONCURRENCY = env_int("IMPORT_ANALYSIS_CONCURRENCY", 3, minimum=1)
+IMPORT_MAX_DOCUMENTS = env_int("IMPORT_MAX_DOCUMENTS", 200, minimum=1)
+IMPORT_MAX_ESTIMATED_TOKENS = env_int("IMPORT_MAX_ESTIMATED_TOKENS", 1_000_000, minimum=1)
+IMPORT_DOCUMENT_MAX_CHARS = env_int("IMPORT_DOCUMENT_MAX_CHARS", 24_000, minimum=1000)
+IMPORT_GROUNDING_MAX_CHARS = env_int("IMPORT_GROUNDING_MAX_CHARS", 30_000, minimum=1000)
+
 # --- Background jobs (Celery): every CELERY_* setting and why its numbers relate -------------
 from config.celery_settings import *  # noqa: E402, F403

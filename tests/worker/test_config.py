@@ -16,6 +16,9 @@ from tests.e2e.server import ROOT
     ("task", "queue"),
     [
         ("imports.tasks.analyse_repository", "repo_analysis"),
+        ("imports.tasks.repository_clone_task", "repo_analysis"),
+        ("imports.tasks.document_analyser_task", "ai_processing"),
+        ("imports.tasks.modules_generation_task", "ai_processing"),
         ("ai_chat.tasks.generate_lesson", "ai_processing"),
         ("ops.tasks.ping", "ai_processing"),
     ],

@@ -1,0 +1,57 @@
+"""Nothing stays STARTED for ever: a stage whose worker died is queued again, or failed.
+
+Runs in every worker's sweep thread (`jobs.worker.sweep_register`), beside the job sweep, with
+the same settings. Every move is conditional on the lease it found, so sweeps in several
+processes and a late worker never double anything.
+"""
+
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from imports.models import StageTask
+from imports.services import stages
+from imports.services.stages import stage_announce, stage_fail
+
+logger = logging.getLogger(__name__)
+Status = StageTask.Status
+
+
+def imports_sweep() -> dict[str, int]:
+    """Requeue or fail stages with expired leases. Returns counts."""
+    now = timezone.now()
+    counts = {"requeued": 0, "failed": 0}
+    expired = StageTask.objects.filter(status=Status.STARTED, lease_expires_at__lt=now)
+    for row in expired.order_by("pk")[:100]:
+        if row.attempts < settings.JOB_MAX_ATTEMPTS:
+            with transaction.atomic():
+                taken = StageTask.objects.filter(
+                    pk=row.pk, lease_token=row.lease_token, status=Status.STARTED
+                ).update(
+                    status=Status.RETRY,
+                    lease_token="",
+                    lease_expires_at=None,
+                    current_step="The worker running this stage stopped; it was queued again.",
+                    queued_at=now,
+                )
+                if taken:
+                    stage_announce(import_id=row.course_import_id, stage=row.stage)
+                    send = partial(
+                        stages.stage_send, row.course_import_id, row.stage, row.task_id, 0.0
+                    )
+                    transaction.on_commit(send)
+                    counts["requeued"] += 1
+            continue
+        message = (
+            f"The worker running this stage stopped {row.attempts} times; start the stage again."
+        )
+        if stage_fail(
+            import_id=row.course_import_id, stage=row.stage, message=message, token=row.lease_token
+        ):
+            counts["failed"] += 1
+    if any(counts.values()):
+        logger.warning("import sweep: %s", counts)
+    return counts
