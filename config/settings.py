@@ -227,6 +227,8 @@ AI_PROVIDER_ENTRIES = env_provider_entries(AI_PROVIDERS, builtin=("gemini", "off
 AI_COMPAT_TIMEOUT_SECONDS = env_float("AI_COMPAT_TIMEOUT_SECONDS", 60.0)
 AI_COMPAT_STALL_SECONDS = env_float("AI_COMPAT_STALL_SECONDS", 30.0)
 AI_COMPAT_MAX_RETRIES = env_int("AI_COMPAT_MAX_RETRIES", 2, minimum=0)
+# How their streams are read: `lean` (json, the default) or `sdk` (the openai SDK's types).
+AI_COMPAT_READER = env_str("AI_COMPAT_READER", "lean")
 # A provider unavailable this many times in a row is skipped for the cool-down, then tried once.
 AI_BREAKER_THRESHOLD = env_int("AI_BREAKER_THRESHOLD", 3, minimum=1)
 AI_BREAKER_COOLDOWN_SECONDS = env_float("AI_BREAKER_COOLDOWN_SECONDS", 30.0)

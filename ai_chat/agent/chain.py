@@ -137,6 +137,7 @@ def build_provider(entry: Entry) -> Agent:
         stall_seconds=settings.AI_COMPAT_STALL_SECONDS,
         max_retries=settings.AI_COMPAT_MAX_RETRIES,
         max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
+        reader=settings.AI_COMPAT_READER,
     )
 
 

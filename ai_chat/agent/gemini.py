@@ -21,7 +21,6 @@ import logging
 import random
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextvars import ContextVar
-from functools import cache
 from typing import Any
 
 import httpx2
@@ -42,6 +41,7 @@ from ai_chat.agent.base import (
 )
 from ai_chat.agent.gemini_stream import GeminiStreamClient, Progress, grounding_of, observe
 from ai_chat.agent.gemini_stream import request_body as lean_request_body
+from ai_chat.agent.http_stream import ssl_context as shared_ssl_context
 from ai_chat.agent.schema import inline_refs
 
 logger = logging.getLogger(__name__)
@@ -64,11 +64,6 @@ async def _track_response(response: Any) -> None:
     opened = _opened.get()
     if opened is not None:
         opened.append(response)
-
-
-@cache
-def _ssl_context() -> Any:
-    return httpx2.create_ssl_context()
 
 
 READERS = ("lean", "sdk")
@@ -105,7 +100,7 @@ class GeminiAgent:
         self.retry_max_delay = retry_max_delay
         # Our own httpx2 transport pins the SDK to httpx2; the SDK reuses `verify` for its
         # sync client. Loading CA certificates costs tens of milliseconds, so it is done once.
-        ssl_context = _ssl_context()
+        ssl_context = shared_ssl_context()
         self._client = genai.Client(
             api_key=api_key,
             vertexai=False,

@@ -18,13 +18,12 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx2
 from google.genai import errors
 from google.genai.version import __version__ as SDK_VERSION
 
 from ai_chat.agent.base import AgentBlocked, GenerationRequest, Grounding, Usage, WebSource
-from ai_chat.agent.http_stream import StreamingHTTP, proxy_configured
-from ai_chat.agent.schema import inline_refs
+from ai_chat.agent.http_stream import EventStream, sse_data
+from ai_chat.agent.schema import inlined
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/"
 # What google-genai sends as its user agent and client header (the API reads them).
@@ -41,19 +40,6 @@ class Progress:
     grounding: Grounding | None = None
 
 
-# Each kind's result schema is one object built once, so its inlined form is kept by identity.
-_inlined: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
-
-
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    kept = _inlined.get(id(schema))
-    if kept is None or kept[0] is not schema:
-        kept = (schema, inline_refs(schema))
-        if len(_inlined) < 256:
-            _inlined[id(schema)] = kept
-    return kept[1]
-
-
 def request_body(request: GenerationRequest, max_output_tokens: int) -> dict[str, Any]:
     """The JSON body of a streamGenerateContent request, as google-genai builds it."""
     contents = [{"parts": [{"text": turn.text}], "role": turn.role} for turn in request.history]
@@ -64,7 +50,7 @@ def request_body(request: GenerationRequest, max_output_tokens: int) -> dict[str
     config: dict[str, Any] = {"maxOutputTokens": request.max_output_tokens or max_output_tokens}
     if request.result_schema is not None:
         config["responseMimeType"] = "application/json"
-        config["responseJsonSchema"] = _inline(request.result_schema)
+        config["responseJsonSchema"] = inlined(request.result_schema)
     body["generationConfig"] = config
     if request.search:
         body["tools"] = [{"googleSearch": {}}]
@@ -72,7 +58,7 @@ def request_body(request: GenerationRequest, max_output_tokens: int) -> dict[str
 
 
 class GeminiStreamClient:
-    """Sends streamGenerateContent requests over one pooled httpx2 client."""
+    """Sends streamGenerateContent requests over pooled keep-alive connections."""
 
     def __init__(
         self,
@@ -84,7 +70,6 @@ class GeminiStreamClient:
         ssl_context: Any,
     ) -> None:
         root = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self._prefix = f"{root}/{api_version}/"
         headers = {
             "Content-Type": "application/json",
             "x-goog-api-key": api_key,
@@ -93,26 +78,15 @@ class GeminiStreamClient:
         }
         if timeout_seconds:
             headers["X-Server-Timeout"] = str(-int(-timeout_seconds // 1))
-        self._direct: StreamingHTTP | None = None
-        self._client: httpx2.AsyncClient | None = None
-        if proxy_configured(self._prefix):
-            self._client = httpx2.AsyncClient(
-                headers=headers,
-                # Per operation (connect, each read, write, pool), as the SDK's; the stall
-                # between chunks is the agent's own limit.
-                timeout=httpx2.Timeout(timeout_seconds),
-                verify=ssl_context,  # no transport of ours: it would turn the proxy off
-            )
-        else:
-            self._direct = StreamingHTTP(
-                self._prefix, headers=headers, ssl_context=ssl_context, timeout=timeout_seconds
-            )
+        self._http = EventStream(
+            f"{root}/{api_version}/",
+            headers=headers,
+            ssl_context=ssl_context,
+            timeout=timeout_seconds,
+        )
 
     async def aclose(self) -> None:
-        if self._direct is not None:
-            await self._direct.aclose()
-        if self._client is not None:
-            await self._client.aclose()
+        await self._http.aclose()
 
     async def events(self, model: str, body: dict[str, Any]) -> AsyncGenerator[Any]:
         """The JSON events of one request; `errors.APIError` when it is answered with an error.
@@ -124,58 +98,15 @@ class GeminiStreamClient:
         if not model.startswith(("models/", "tunedModels/")):
             model = f"models/{model}"
         path = f"{model}:streamGenerateContent?alt=sse"
-        content = json.dumps(body).encode()
-        response: Any
-        if self._direct is not None:
-            response = await self._direct.post(path, content)
-        else:
-            assert self._client is not None
-            request = self._client.build_request("POST", self._prefix + path, content=content)
-            response = await self._client.send(request, stream=True)
+        response = await self._http.open(path, json.dumps(body).encode())
         try:
             if response.status_code != 200:
-                failed = response
-                if self._direct is not None:  # the SDK reads its errors from an httpx2 response
-                    failed = httpx2.Response(
-                        response.status_code,
-                        headers=response.headers,
-                        content=await response.aread(),
-                        request=httpx2.Request("POST", self._prefix + path),
-                    )
+                failed = await self._http.read_error(response, path)
                 await errors.APIError.raise_for_async_response(failed)
-            async for payload in _events(response):
-                yield payload
+            async for data in sse_data(response):
+                yield await _payload(data, response)
         finally:
             await response.aclose()
-
-
-async def _events(response: Any) -> AsyncGenerator[Any]:
-    """The JSON payload of each server-sent event; an error event raises `errors.APIError`."""
-    rest = b""
-    data: list[bytes] = []
-    other: list[bytes] = []  # a bare JSON body (not SSE), as an error may come
-    async for block in response.aiter_bytes():
-        lines = (rest + block).split(b"\n")
-        rest = lines.pop()
-        for line in lines:
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            if line.startswith(b"data:"):
-                data.append(line[6:] if line.startswith(b"data: ") else line[5:])
-            elif not line:
-                if data:
-                    yield await _payload(b"\n".join(data), response)
-                    data = []
-            elif not line.startswith((b":", b"event:", b"id:", b"retry:")):
-                other.append(line)
-    if rest.startswith(b"data:"):
-        data.append(rest[6:] if rest.startswith(b"data: ") else rest[5:])
-    elif rest.strip():
-        other.append(rest)
-    if data:
-        yield await _payload(b"\n".join(data), response)
-    if other:
-        yield await _payload(b"\n".join(other), response)
 
 
 async def _payload(raw: bytes, response: Any) -> Any:

@@ -6,14 +6,15 @@ bodies, `Accept-Encoding: identity`. An HTTP library (httpx2: h11, httpcore, any
 about three times this per streamed chunk (bench/provider_cpu.py), which behind hundreds of
 streams is what fills a core. Failures raise httpx2's exception types (ConnectError,
 ConnectTimeout, ReadError, RemoteProtocolError), so callers map them as they map httpx2's.
-No proxies: a caller that finds one configured for its URL uses httpx2 instead
-(`proxy_configured`).
+No proxies: `EventStream` (what the providers use) sends through httpx2 instead when one is
+configured for the URL. `sse_data` splits a body into server-sent events.
 """
 
 import asyncio
 import time
 import urllib.request
 from collections.abc import AsyncGenerator
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,12 @@ import httpx2
 IDLE_SECONDS = 30.0
 MAX_IDLE = 64
 MAX_HEADER_LINES = 200
+
+
+@cache
+def ssl_context() -> Any:
+    """The CA certificates loaded once (tens of milliseconds each time otherwise)."""
+    return httpx2.create_ssl_context()
 
 
 def proxy_configured(url: str) -> bool:
@@ -103,7 +110,17 @@ class StreamResponse:
         if self._done and self._reusable:
             self._pool.release(connection)
         else:
-            connection[1].close()
+            await _abort(connection[1])
+
+
+async def _abort(writer: asyncio.StreamWriter) -> None:
+    """Drop the connection now (unsent data and TLS goodbyes are of no use to a stream left
+    half read), and wait until its socket is closed."""
+    writer.transport.abort()
+    try:
+        await writer.wait_closed()
+    except OSError:
+        pass
 
 
 class StreamingHTTP:
@@ -201,3 +218,84 @@ class StreamingHTTP:
         closing = any(n.lower() == "connection" and v.lower() == "close" for n, v in headers)
         reusable = parts[0] == b"HTTP/1.1" and not closing
         return StreamResponse(self, connection, int(parts[1]), headers, reusable)
+
+
+class EventStream:
+    """POSTs JSON to one base URL and opens the streamed answer: over `StreamingHTTP`, or over
+    httpx2 when the environment configures a proxy for the URL."""
+
+    def __init__(
+        self, base_url: str, *, headers: dict[str, str], ssl_context: Any, timeout: float
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self._direct: StreamingHTTP | None = None
+        self._client: httpx2.AsyncClient | None = None
+        if proxy_configured(self.base_url):
+            self._client = httpx2.AsyncClient(
+                headers=headers,
+                # Per operation (connect, each read, write, pool); a stall between chunks is
+                # the caller's limit.
+                timeout=httpx2.Timeout(timeout),
+                verify=ssl_context,  # no transport of ours: it would turn the proxy off
+            )
+        else:
+            self._direct = StreamingHTTP(
+                self.base_url, headers=headers, ssl_context=ssl_context, timeout=timeout
+            )
+
+    async def aclose(self) -> None:
+        if self._direct is not None:
+            await self._direct.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def open(self, path: str, body: bytes) -> Any:
+        """Send; the response with its head read (`status_code`, `headers`, `aiter_bytes()`,
+        `aclose()`: close it in every case)."""
+        if self._direct is not None:
+            return await self._direct.post(path, body)
+        assert self._client is not None
+        request = self._client.build_request("POST", self.base_url + path, content=body)
+        return await self._client.send(request, stream=True)
+
+    async def read_error(self, response: Any, path: str) -> httpx2.Response:
+        """An error answer read whole as an httpx2 response (what the SDKs build errors from)."""
+        if isinstance(response, httpx2.Response):
+            await response.aread()
+            return response
+        return httpx2.Response(
+            response.status_code,
+            headers=response.headers,
+            content=await response.aread(),
+            request=httpx2.Request("POST", self.base_url + path),
+        )
+
+
+async def sse_data(response: Any) -> AsyncGenerator[bytes]:
+    """The data of each server-sent event of a body (its `data:` lines joined); a body that is
+    not SSE (a bare JSON error, as some servers send) comes last, whole."""
+    rest = b""
+    data: list[bytes] = []
+    other: list[bytes] = []
+    async for block in response.aiter_bytes():
+        lines = (rest + block).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if line.startswith(b"data:"):
+                data.append(line[6:] if line.startswith(b"data: ") else line[5:])
+            elif not line:
+                if data:
+                    yield b"\n".join(data)
+                    data = []
+            elif not line.startswith((b":", b"event:", b"id:", b"retry:")):
+                other.append(line)
+    if rest.startswith(b"data:"):
+        data.append(rest[6:] if rest.startswith(b"data: ") else rest[5:])
+    elif rest.strip():
+        other.append(rest)
+    if data:
+        yield b"\n".join(data)
+    if other:
+        yield b"\n".join(other)

@@ -9,6 +9,11 @@ so each entry declares what it supports (`STRUCTURED`): `json_schema` sends the 
 Retries before the response are the SDK's (`max_retries`: 408, 409, 429, 5xx and connection
 errors, `Retry-After` honoured). Its timeout is per read, so a stall (no chunk for
 `stall_seconds`) is enforced here. An error event inside the stream is a bare `APIError`.
+
+Readers: by default (`reader="lean"`, `AI_COMPAT_READER=lean`) openai_stream.py sends the same
+request and reads the chunks with `json` (the SDK still classifies statuses and builds the
+errors); `reader="sdk"` streams through `chat.completions.create` and its types. The
+differential test (tests/agent/test_openai_readers.py) shows both yield the same.
 """
 
 import asyncio
@@ -33,11 +38,14 @@ from ai_chat.agent.base import (
     TextChunk,
     Usage,
 )
-from ai_chat.agent.schema import Structured, inline_refs
+from ai_chat.agent.http_stream import ssl_context
+from ai_chat.agent.openai_stream import OpenAIStreamClient, fields
+from ai_chat.agent.schema import Structured, inlined
 
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 409, 429})
+READERS = ("lean", "sdk")
 
 
 class OpenAICompatibleAgent:
@@ -53,9 +61,15 @@ class OpenAICompatibleAgent:
         stall_seconds: float = 30.0,
         max_retries: int = 2,
         max_output_tokens: int = 8192,
+        reader: str = "lean",
     ) -> None:
         if not (base_url and api_key and model):
             raise ValueError(f"provider {name!r} needs a base URL, an API key and a model")
+        if reader not in READERS:
+            raise ValueError(
+                f"AI_COMPAT_READER must be one of {', '.join(READERS)}, not {reader!r}"
+            )
+        self.reader = reader
         self.name = name
         self.model = model
         self.structured = Structured(structured)
@@ -68,25 +82,43 @@ class OpenAICompatibleAgent:
             max_retries=max_retries,
             timeout=httpx2.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0)),
         )
+        self._lean = OpenAIStreamClient(
+            sdk=self._client,
+            base_url=base_url,
+            api_key=api_key,
+            timeout_seconds=timeout_seconds,
+            max_retries=max_retries,
+            ssl_context=ssl_context(),
+        )
 
     async def aclose(self) -> None:
+        await self._lean.aclose()
         await self._client.close()
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         pieces: list[str] = []
         usage, finish, model = Usage(), None, self.model
         chunks: Any = None
+        lean = self.reader == "lean"
         try:
-            chunks = await self._client.chat.completions.create(**self._arguments(request))
+            if lean:
+                chunks = await self._lean.open(self._arguments(request))
+            else:
+                chunks = await self._client.chat.completions.create(**self._arguments(request))
             while (chunk := await self._next(chunks)) is not None:
-                model = chunk.model or model
-                if chunk.usage is not None:
-                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                for choice in chunk.choices[:1]:
-                    finish = choice.finish_reason or finish
-                    if choice.delta and choice.delta.content:
-                        pieces.append(choice.delta.content)
-                        yield TextChunk(choice.delta.content)
+                chunk_model, chunk_usage, chunk_finish, text = (
+                    fields(chunk) if lean else _sdk_fields(chunk)
+                )
+                model = chunk_model or model
+                if chunk_usage is not None:
+                    usage = Usage(
+                        chunk_usage.get("prompt_tokens") or 0,
+                        chunk_usage.get("completion_tokens") or 0,
+                    )
+                finish = chunk_finish or finish
+                if text:
+                    pieces.append(text)
+                    yield TextChunk(text)
         except AgentError:
             raise
         except Exception as exc:
@@ -98,7 +130,7 @@ class OpenAICompatibleAgent:
 
     def _arguments(self, request: GenerationRequest) -> dict[str, Any]:
         """The keyword arguments of `chat.completions.create` for this request."""
-        schema = inline_refs(request.result_schema) if request.result_schema else None
+        schema = inlined(request.result_schema) if request.result_schema else None
         instructions = request.instructions
         if schema is not None and self.structured is not Structured.JSON_SCHEMA:
             instructions = (
@@ -171,6 +203,21 @@ class OpenAICompatibleAgent:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._secret, "[redacted]") if self._secret else text
+
+
+def _sdk_fields(chunk: Any) -> tuple[str | None, Any, str | None, str | None]:
+    """A `ChatCompletionChunk`'s model, usage (as a dict), finish reason and text."""
+    usage = None
+    if chunk.usage is not None:
+        usage = {
+            "prompt_tokens": chunk.usage.prompt_tokens,
+            "completion_tokens": chunk.usage.completion_tokens,
+        }
+    choice = chunk.choices[0] if chunk.choices else None
+    if choice is None:
+        return chunk.model, usage, None, None
+    text = choice.delta.content if choice.delta else None
+    return chunk.model, usage, choice.finish_reason, text
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -35,3 +35,17 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
         return {k: resolve(v, seen) for k, v in node.items() if k != "$defs"}
 
     return resolve(schema, ())
+
+
+# Each kind's result schema is one object built once, so its inlined form is kept by identity.
+_inlined: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+
+def inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """`inline_refs(schema)`, computed once per schema object (do not modify the result)."""
+    kept = _inlined.get(id(schema))
+    if kept is None or kept[0] is not schema:
+        kept = (schema, inline_refs(schema))
+        if len(_inlined) < 256:
+            _inlined[id(schema)] = kept
+    return kept[1]

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from ai_chat.agent import gemini_stream
 from ai_chat.agent.base import (
     AgentBlocked,
     AgentError,
@@ -25,22 +24,15 @@ from ai_chat.agent.base import (
     Completion,
     GenerationRequest,
     Grounding,
-    TextChunk,
     Turn,
     WebSource,
 )
 from ai_chat.agent.gemini_stream import request_body
+from tests.agent.differential import cut, failed, run, text_of, transport  # noqa: F401
 from tests.fakes import gemini_server as fake
 from tests.fakes.gemini_server import STREAMS, Reply
 
 gemini_server = fake.gemini_server
-
-
-@pytest.fixture(params=["direct", "httpx2"])
-def transport(request, monkeypatch):
-    """The lean reader's transport: its own HTTP client, or httpx2 (used behind a proxy)."""
-    monkeypatch.setattr(gemini_stream, "proxy_configured", lambda url: request.param == "httpx2")
-    return request.param
 
 
 REQUEST = GenerationRequest(
@@ -58,62 +50,11 @@ REQUEST = GenerationRequest(
 HEADERS = ("content-type", "x-goog-api-key", "user-agent", "x-goog-api-client", "x-server-timeout")
 
 
-def outcome(events: list[Any], error: AgentError | None) -> dict[str, Any]:
-    described = None
-    if error is not None:
-        described = {
-            "type": type(error).__name__,
-            "message": str(error),
-            "partial_text": error.partial_text,
-            "status": error.status,
-            "retry_after": getattr(error, "retry_after", None),
-        }
-    return {"events": events, "error": described}
-
-
-async def run(server: fake.FakeGeminiServer, reader: str, replies: list[Reply]) -> dict[str, Any]:
-    """One generation through a fresh agent with `reader`; what it yielded and what was sent."""
-    agent = server.make_agent(reader=reader, max_retries=1)
-    before = len(server.requests)
-    server.push(*replies)
-    events: list[Any] = []
-    error = None
-    try:
-        async for event in agent.stream(REQUEST):
-            events.append(event)
-    except AgentError as exc:
-        error = exc
-    finally:
-        await agent.aclose()
-    sent = [
-        (
-            r.path,
-            r.query,
-            r.body,
-            {k.lower(): v for k, v in r.headers.items() if k.lower() in HEADERS},
-        )
-        for r in server.requests[before:]
-    ]
-    return {**outcome(events, error), "sent": sent}
-
-
-def text_of(result: dict[str, Any]) -> str:
-    return "".join(e.text for e in result["events"] if isinstance(e, TextChunk))
-
-
 def completion(result: dict[str, Any]) -> Completion:
     assert result["error"] is None, result["error"]
     last = result["events"][-1]
     assert isinstance(last, Completion)
     return last
-
-
-def failed(kind: type[AgentError], partial: str = "") -> Callable[[dict[str, Any]], None]:
-    def check(result: dict[str, Any]) -> None:
-        assert result["error"] is not None and result["error"]["type"] == kind.__name__
-        assert result["error"]["partial_text"] == partial
-
-    return check
 
 
 def stopped_with(text: str, **fields: Any) -> Callable[[dict[str, Any]], None]:
@@ -172,19 +113,16 @@ def test_every_recorded_stream_has_an_expectation():
 
 
 def replies_for(case: str, split: int | None) -> list[Reply]:
-    reply = Reply.recorded(case)
-    if split:  # the same bytes, cut into pieces that split lines, CRLFs and UTF-8 sequences
-        data = b"".join(b if isinstance(b, bytes) else b.encode() for b in reply.sse)
-        reply.sse = [data[i : i + split] for i in range(0, len(data), split)]
+    reply = cut(Reply.recorded(case), split)
     # error_first is retried once (a 503 before any chunk): the retry gets the same stream.
     return [reply, Reply.recorded(case)] if case == "error_first" else [reply]
 
 
 @pytest.mark.parametrize("split", [None, 7], ids=["by-event", "7-byte-pieces"])
 @pytest.mark.parametrize("case", sorted(EXPECTED))
-async def test_readers_agree_on_recorded_streams(gemini_server, transport, case, split):
-    sdk = await run(gemini_server, "sdk", replies_for(case, None))
-    lean = await run(gemini_server, "lean", replies_for(case, split))
+async def test_readers_agree_on_recorded_streams(gemini_server, transport, case, split):  # noqa: F811
+    sdk = await run(gemini_server, "sdk", replies_for(case, None), REQUEST, HEADERS)
+    lean = await run(gemini_server, "lean", replies_for(case, split), REQUEST, HEADERS)
     assert lean == sdk
     EXPECTED[case](lean)
 
@@ -213,10 +151,10 @@ HTTP_CASES: dict[str, tuple[list[Reply], Callable[[dict[str, Any]], None]]] = {
 
 
 @pytest.mark.parametrize("case", sorted(HTTP_CASES))
-async def test_readers_agree_on_http_errors(gemini_server, transport, case):
+async def test_readers_agree_on_http_errors(gemini_server, transport, case):  # noqa: F811
     replies, expect = HTTP_CASES[case]
-    sdk = await run(gemini_server, "sdk", replies)
-    lean = await run(gemini_server, "lean", replies)
+    sdk = await run(gemini_server, "sdk", replies, REQUEST, HEADERS)
+    lean = await run(gemini_server, "lean", replies, REQUEST, HEADERS)
     assert lean == sdk
     expect(lean)
     if case.startswith("429"):

@@ -30,7 +30,13 @@ from typing import Any, Literal
 
 import pytest
 
-from tests.fakes.http_fake import Disconnected, EventHandler, FakeServer, Received
+from tests.fakes.http_fake import (
+    Disconnected,
+    EventHandler,
+    FakeServer,
+    Received,
+    recorded_events,
+)
 
 __all__ = ["FakeGeminiServer", "Received", "Reply", "error_body", "sample_reply"]
 
@@ -100,14 +106,8 @@ class Reply:
 
     @classmethod
     def recorded(cls, name: str, **kwargs: Any) -> "Reply":
-        """The recorded stream tests/fakes/streams/`name`.sse, event by event, as it is.
-
-        Comment blocks (`: ...`, what the stream shows) are for the reader of the file only:
-        Gemini sends none, and the SDK's reader would take one for a broken JSON body.
-        """
-        with open(os.path.join(STREAMS, f"{name}.sse"), encoding="utf-8", newline="") as handle:
-            blocks = [block + "\r\n\r\n" for block in handle.read().split("\r\n\r\n")]
-        events = [block for block in blocks if block.startswith("data:")]
+        """The recorded stream tests/fakes/streams/`name`.sse, event by event, as it is."""
+        events: list[str | bytes] = list(recorded_events(os.path.join(STREAMS, f"{name}.sse")))
         return cls(sse=events, finish_reason=None, usage=None, model_version=None, **kwargs)
 
     @classmethod
@@ -178,10 +178,7 @@ class _Handler(EventHandler):
 
     def _stream(self, reply: Reply) -> None:
         self.start_events(reply.headers)
-        for index, block in enumerate(reply.sse):
-            if index and reply.pause:
-                self.wait(reply.pause)
-            self.write_chunk(block if isinstance(block, bytes) else block.encode())
+        self.write_blocks(reply.sse, reply.pause)
         for payload in reply.raw:
             self.write_event(payload)
         for index, event in enumerate(_events(reply)):

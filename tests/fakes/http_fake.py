@@ -18,6 +18,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
+def recorded_events(path: str) -> list[str]:
+    """The events of a recorded stream file (`data: ...` blocks, CRLF-separated), as sent.
+
+    Comment blocks (`: ...`, what the stream shows) are for the reader of the file only: the
+    real servers send none, and google-genai's reader would take one for a broken JSON body.
+    """
+    with open(path, encoding="utf-8", newline="") as handle:
+        blocks = handle.read().split("\r\n\r\n")
+    return [block + "\r\n\r\n" for block in blocks if block.startswith("data:")]
+
+
 class Disconnected(Exception):
     """The client closed the connection (or the server is stopping)."""
 
@@ -149,6 +160,13 @@ class EventHandler(BaseHTTPRequestHandler):
 
     def write_event(self, payload: str) -> None:
         self.write_chunk(f"data: {payload}\r\n\r\n".encode())
+
+    def write_blocks(self, blocks: list[str | bytes], pause: float) -> None:
+        """A recorded stream's events (or any pieces of it) as they are, `pause` apart."""
+        for index, block in enumerate(blocks):
+            if index and pause:
+                self.wait(pause)
+            self.write_chunk(block if isinstance(block, bytes) else block.encode())
 
     def write_chunk(self, data: bytes) -> None:
         """One chunk of the chunked body."""

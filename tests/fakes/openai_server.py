@@ -15,6 +15,7 @@ Standalone, for demos and end-to-end runs against `AI_PROVIDER_<NAME>_BASE_URL`:
 
 import argparse
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -22,8 +23,14 @@ from typing import Any, Literal
 
 import pytest
 
-from tests.fakes.gemini_server import sample_from_schema
-from tests.fakes.http_fake import Disconnected, EventHandler, FakeServer, Received
+from tests.fakes.gemini_server import STREAMS, sample_from_schema
+from tests.fakes.http_fake import (
+    Disconnected,
+    EventHandler,
+    FakeServer,
+    Received,
+    recorded_events,
+)
 
 __all__ = ["FakeOpenAIServer", "Received", "Reply", "error_body"]
 
@@ -69,6 +76,17 @@ class Reply:
     error: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # A recorded stream's events (or pieces of it), sent as they are before anything else.
+    sse: list[str | bytes] = field(default_factory=list)
+
+    @classmethod
+    def recorded(cls, name: str, **kwargs: Any) -> "Reply":
+        """The recorded stream tests/fakes/streams/openai/`name`.sse, as it is (its `[DONE]`
+        included)."""
+        events: list[str | bytes] = list(
+            recorded_events(os.path.join(STREAMS, "openai", f"{name}.sse"))
+        )
+        return cls(sse=events, finish_reason=None, usage=None, **kwargs)
 
     @classmethod
     def text(cls, text: str, *, size: int = 16, **kwargs: Any) -> "Reply":
@@ -135,6 +153,13 @@ class _Handler(EventHandler):
 
     def _stream(self, reply: Reply, body: dict[str, Any]) -> None:
         self.start_events(reply.headers)
+        if reply.sse:
+            self.write_blocks(reply.sse, reply.pause)
+            if reply.ending == "drop":
+                self.drop()
+            else:
+                self.end_events()
+            return
         for index, chunk in enumerate(_chunks(reply, body)):
             if index and reply.pause:
                 self.wait(reply.pause)
