@@ -9,8 +9,12 @@ same `partial` parses at the same points, and a `complete` frame with the parsed
 `streaming` frame also carries `emitted_at` (time.monotonic() just before the send), so a client
 on this machine can measure the true added latency and check the arrival-based method.
 
+With `--upstream URL` (the benchmarks' provider mode) the text is not rendered here but read
+from a Gemini-protocol server (bench/upstream.py, which paces the same chunks) with the floor
+reader of bench/lean_sse.py (asyncio streams and `json`): one `streaming` frame per event.
+
 Usage: python -m bench.baseline [--chunk-size 10] [--delay-ms 20] [--compression deflate|none]
-       --port PORT
+       [--upstream URL] --port PORT
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.lean_sse import FloorClient, gemini_text
 
 AUTH_SUCCESS = json.dumps(
     {"type": "auth_success", "user": {"id": 1, "email": "a@example.com", "display_name": "A"}},
@@ -41,22 +48,19 @@ def _dumps(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
-def course_text(content: str) -> str:
-    """The offline provider's course text for `content`, rendered by Lectern's own code."""
+def course_request(content: str) -> Any:
+    """The GenerationRequest Lectern builds for a course about `content`."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
     from ai_chat.agent.base import GenerationRequest
-    from ai_chat.agent.offline import OfflineAgent
     from ai_chat.kinds import get_kind
     from ai_chat.kinds.base import Target
 
-    # The provider's "no model is involved" warning is for operators, not for benchmark output.
-    logging.getLogger("ai_chat.agent.offline").setLevel(logging.ERROR)
     kind = get_kind("course")
     context = kind.parse_context({"level": "beginner"})
-    request = GenerationRequest(
+    return GenerationRequest(
         kind="course",
         instructions=kind.instructions,
         prompt=kind.build_prompt(content=content, context=context, target=Target()),
@@ -65,11 +69,20 @@ def course_text(content: str) -> str:
         context=context.model_dump(mode="json"),
         max_output_tokens=8192,
     )
+
+
+def course_text(content: str) -> str:
+    """The offline provider's course text for `content`, rendered by Lectern's own code."""
+    request = course_request(content)
+    from ai_chat.agent.offline import OfflineAgent
+
+    # The provider's "no model is involved" warning is for operators, not for benchmark output.
+    logging.getLogger("ai_chat.agent.offline").setLevel(logging.ERROR)
     return OfflineAgent(chunk_size=1, chunk_delay=0).render(request)
 
 
 class Baseline:
-    def __init__(self, *, chunk_size: int, delay: float) -> None:
+    def __init__(self, *, chunk_size: int, delay: float, upstream: str | None = None) -> None:
         course_text("Java for kids")  # sets Django up; renders before listening
         from ai_chat.generation.attempt import PartialParser
 
@@ -77,6 +90,27 @@ class Baseline:
         self.chunk_size = chunk_size
         self.delay = delay
         self.texts: dict[str, str] = {}
+        self.upstream: FloorClient | None = None
+        if upstream:
+            from ai_chat.agent.gemini_stream import request_body
+
+            self.upstream = FloorClient(upstream, {"x-goog-api-key": "bench-key"})
+            # The request Lectern sends (built once: its cost is not the baseline's to pay).
+            self.body = request_body(course_request("Java for kids"), 8192)
+
+    async def chunks(self, content: str) -> AsyncGenerator[str]:
+        """The answer's chunks: read from the upstream, or cut from the text and paced here."""
+        if self.upstream is not None:
+            path = "/v1beta/models/gemini-bench:streamGenerateContent?alt=sse"
+            async for payload in self.upstream.events(path, self.body):
+                if text := gemini_text(payload):
+                    yield text
+            return
+        text = self.text(content)
+        for start in range(0, len(text), self.chunk_size):
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            yield text[start : start + self.chunk_size]
 
     def text(self, content: str) -> str:
         if content not in self.texts:
@@ -117,7 +151,6 @@ class Baseline:
             pass
 
     async def stream(self, ws: ServerConnection, cid: str, content: str) -> None:
-        text = self.text(content)
         mid = str(uuid.uuid4())
         ids = {"conversation_id": cid, "message_id": mid}
         try:
@@ -135,11 +168,11 @@ class Baseline:
             await ws.send(_dumps({"type": "started", **ids}))
             parser = self.parser_class()
             streamed: list[str] = []
+            chunks = self.chunks(content)
+            index = -1
             try:
-                for index, start in enumerate(range(0, len(text), self.chunk_size)):
-                    if self.delay:
-                        await asyncio.sleep(self.delay)
-                    chunk = text[start : start + self.chunk_size]
+                async for chunk in chunks:
+                    index += 1
                     streamed.append(chunk)
                     frame: dict[str, Any] = {"type": "streaming", **ids, "index": index}
                     frame["chunk"] = chunk
@@ -151,6 +184,9 @@ class Baseline:
             except asyncio.CancelledError:
                 await ws.send(_dumps({"type": "cancelled", **ids}))
                 return
+            finally:
+                await chunks.aclose()
+            text = "".join(streamed)
             usage = {"input_tokens": 100, "output_tokens": len(text) // 4}
             data = json.loads(text)
             await ws.send(
@@ -169,7 +205,9 @@ class Baseline:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    baseline = Baseline(chunk_size=args.chunk_size, delay=args.delay_ms / 1000)
+    baseline = Baseline(
+        chunk_size=args.chunk_size, delay=args.delay_ms / 1000, upstream=args.upstream
+    )
     compression = None if args.compression == "none" else "deflate"
     async with serve(
         baseline.handler,
@@ -187,6 +225,7 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=10)
     parser.add_argument("--delay-ms", type=int, default=20)
     parser.add_argument("--compression", choices=["deflate", "none"], default="deflate")
+    parser.add_argument("--upstream", help="read the text from this Gemini-protocol server")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     try:

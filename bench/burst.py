@@ -9,7 +9,12 @@ messages, quota reservation and settlement in the database), as in production. T
 generations/s, the server's CPU (cores) and chunks per server CPU-second, and the ratio to the
 baseline.
 
+With `--provider gemini` the chunks come from a fake Gemini server in its own process
+(bench/upstream.py) with no pause between them: Lectern reads it with AI_PROVIDER=gemini, the
+baseline with a bare asyncio + json reader.
+
 Usage: python -m bench.burst [--servers baseline,daphne,uvicorn] [--sessions 20] [--duration 10]
+       [--provider offline|gemini]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from bench.common import (
     Server,
     Workdir,
     add_common_args,
+    add_provider_args,
     print_table,
     raise_nofile,
     run_client,
@@ -78,7 +84,8 @@ def measure(name: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     base = next((r["chunks_per_second"] for r in rows if r["server"] == "baseline"), None)
     return print_table(
-        f"Burst throughput (unpaced provider, {args.sessions} sessions, {args.duration:.0f} s)",
+        f"Burst throughput ({args.provider} provider, unpaced, {args.sessions} sessions, "
+        f"{args.duration:.0f} s)",
         [
             "server",
             "chunks/s",
@@ -116,6 +123,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE)
     add_common_args(parser)
+    add_provider_args(parser)
     return parser.parse_args(argv)
 
 

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.upstream import Upstream  # noqa: E402
 from tests.e2e.server import free_port, server_env  # noqa: E402
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
@@ -168,6 +169,8 @@ class Server:
     workdir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # The model server this one reads (provider mode gemini), stopped with it.
+    upstream: Upstream | None = None
 
     @property
     def pid(self) -> int:
@@ -192,6 +195,8 @@ class Server:
 
     def stop(self) -> None:
         """Stop the process (if it runs) and print a summary of any errors it logged."""
+        if self.upstream is not None:
+            self.upstream.stop()
         if self.process is None:
             return
         if self.process.poll() is None:
@@ -287,7 +292,12 @@ def real_server(
 
 
 def baseline_server(
-    workdir: Path, *, chunk_size: int = CHUNK_SIZE, delay_ms: int = 20, compression: str = "deflate"
+    workdir: Path,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    delay_ms: int = 20,
+    compression: str = "deflate",
+    upstream: str | None = None,
 ) -> Server:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_URL"))}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", PYTHONUNBUFFERED="1")
@@ -301,6 +311,7 @@ def baseline_server(
         str(delay_ms),
         "--compression",
         compression,
+        *(["--upstream", upstream] if upstream else []),
         "--port",
     ]
     return Server("baseline", argv, env, workdir)
@@ -413,6 +424,40 @@ def add_common_args(parser: Any) -> None:
     )
 
 
+def add_provider_args(parser: Any) -> None:
+    parser.add_argument(
+        "--provider",
+        choices=["offline", "gemini"],
+        default="offline",
+        help="offline: the offline provider paces the course itself; gemini: the servers read "
+        "it from a fake Gemini server (its own process) pacing the same chunks like a model, "
+        "Lectern through AI_PROVIDER=gemini, the baseline with a bare asyncio + json reader",
+    )
+
+
+def gemini_upstream(workdir: Path, args: Any, delay_ms: int) -> Upstream:
+    """The fake Gemini server for one server under test: the course in --chunk-size chunks."""
+    return Upstream(
+        "gemini",
+        *("--course", COURSE_CONTENT, "--chunk-size", str(args.chunk_size)),
+        *("--pause-ms", str(delay_ms)),
+        log=workdir / "upstream.log",
+    )
+
+
+def gemini_env(upstream: Upstream) -> dict[str, str]:
+    """A real server's settings to read `upstream` as its (only) provider."""
+    return {
+        "AI_PROVIDER": "gemini",
+        "AI_PROVIDERS": "",
+        "GEMINI_API_KEY": "bench-key",
+        "GEMINI_MODEL": "gemini-bench",
+        "GEMINI_BASE_URL": upstream.url,
+        "GEMINI_TIMEOUT_SECONDS": "120",
+        "GEMINI_STALL_SECONDS": "120",
+    }
+
+
 def server_overrides(args: Any) -> dict[str, str]:
     """Environment the command line adds to every real server."""
     overrides = {}
@@ -427,20 +472,37 @@ def start_generation_server(
     name: str, workdir: Path, args: Any, *, delay_ms: int
 ) -> tuple[Server, list[str]]:
     """The baseline or a real server (`name`) streaming the course placeholder in
-    `args.chunk_size` chunks, `delay_ms` apart; started, with session cookies to connect with."""
-    if name == "baseline":
-        server = baseline_server(workdir, chunk_size=args.chunk_size, delay_ms=delay_ms)
-        return server.start(), ["sessionid=baseline"]
-    server = real_server(
-        name,
-        workdir,
-        database_url=args.database_url,
-        OFFLINE_CHUNK_SIZE=str(args.chunk_size),
-        OFFLINE_CHUNK_DELAY_MS=str(delay_ms),
-        **server_overrides(args),
-    )
-    cookies = make_sessions(server, args.users)
-    return server.start(), cookies
+    `args.chunk_size` chunks, `delay_ms` apart; started, with session cookies to connect with.
+    With `--provider gemini` the chunks come from a fake Gemini server of its own, paced so."""
+    upstream = None
+    if getattr(args, "provider", "offline") == "gemini":
+        upstream = gemini_upstream(workdir, args, delay_ms)
+    try:
+        if name == "baseline":
+            server = baseline_server(
+                workdir,
+                chunk_size=args.chunk_size,
+                delay_ms=delay_ms,
+                upstream=upstream.url if upstream else None,
+            )
+            server.upstream = upstream
+            return server.start(), ["sessionid=baseline"]
+        server = real_server(
+            name,
+            workdir,
+            database_url=args.database_url,
+            OFFLINE_CHUNK_SIZE=str(args.chunk_size),
+            OFFLINE_CHUNK_DELAY_MS=str(delay_ms),
+            **(gemini_env(upstream) if upstream else {}),
+            **server_overrides(args),
+        )
+        server.upstream = upstream
+        cookies = make_sessions(server, args.users)
+        return server.start(), cookies
+    except BaseException:
+        if upstream is not None:
+            upstream.stop()
+        raise
 
 
 # --- the load generator process --------------------------------------------------------------

@@ -27,7 +27,15 @@ would send; behind a real model that backlog would grow without bound. Idle stre
 about 4%. N grows until a step fails, for the bare `websockets` baseline, daphne and uvicorn,
 in the same run.
 
+With `--provider gemini` the chunks come from a model instead: a fake Gemini server in its own
+process (bench/upstream.py) streams the same course in the same chunks on its own clock
+(--interval-ms apart, the first after one interval), Lectern reads it with AI_PROVIDER=gemini
+(its real provider code) and the baseline with a bare asyncio + json reader, so both pay for
+the upstream. The added-latency estimate holds as is: a chunk's ideal arrival is still the
+previous one's plus the interval.
+
 Usage: python -m bench.streaming [--servers baseline,daphne,uvicorn] [--n 50,100,200,300,400]
+       [--provider offline|gemini]
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from bench.common import (
     Server,
     Workdir,
     add_common_args,
+    add_provider_args,
     print_table,
     raise_nofile,
     run_clients,
@@ -228,7 +237,8 @@ def print_row(row: dict[str, Any], p99_ms: float) -> None:
 
 def report(rows: list[dict[str, Any]], best: dict[str, int], args: argparse.Namespace) -> str:
     table = print_table(
-        f"Paced streaming, {args.interval_ms} ms pacing, {len_course_text()}-character course "
+        f"Paced streaming ({args.provider} provider), {args.interval_ms} ms pacing, "
+        f"{len_course_text()}-character course "
         f"in {args.chunk_size}-character chunks: latency added per chunk (ms)",
         [
             "server",
@@ -346,6 +356,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--refine", action="store_true", help="after the first failing step, try the midpoint once"
     )
     add_common_args(parser)
+    add_provider_args(parser)
     args = parser.parse_args(argv)
     args.ns = [int(x) for x in args.n.split(",")]
     return args
