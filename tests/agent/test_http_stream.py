@@ -4,11 +4,18 @@ test_gemini_agent.py, which runs on this client)."""
 
 import asyncio
 import contextlib
+import datetime
+import ipaddress
 import json
 import socket
+import ssl
 
 import httpx2
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from ai_chat.agent.base import Completion, GenerationRequest
 from ai_chat.agent.gemini import GeminiAgent
@@ -50,7 +57,7 @@ async def test_connection_close_is_honoured(gemini_server):
 EVENT = {"candidates": [{"content": {"parts": [{"text": "Hi."}]}, "finishReason": "STOP"}]}
 
 
-async def one_shot_server(close_after: bool, body: bytes | None = None):
+async def one_shot_server(close_after: bool, body: bytes | None = None, tls=None):
     """A server that answers each request on a connection, then (close_after) hangs up without
     saying so: the connection the client keeps is stale."""
     peers: list[int] = []
@@ -72,7 +79,7 @@ async def one_shot_server(close_after: bool, body: bytes | None = None):
                 writer.close()
                 return
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=tls)
     return server, peers
 
 
@@ -133,3 +140,65 @@ def socket_on_free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
+
+
+def certificate_for_localhost(tmp_path):
+    """A self-signed certificate for 127.0.0.1: (server context, client context trusting it)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    return server, ssl.create_default_context(cafile=str(cert_file))
+
+
+async def test_https_streams_over_tls_and_checks_the_certificate(tmp_path):
+    server_tls, client_tls = certificate_for_localhost(tmp_path)
+    server, peers = await one_shot_server(close_after=False, tls=server_tls)
+    port = server.sockets[0].getsockname()[1]
+    trusting = StreamingHTTP(
+        f"https://127.0.0.1:{port}/v1beta", headers={}, ssl_context=client_tls, timeout=5
+    )
+    untrusting = StreamingHTTP(
+        f"https://127.0.0.1:{port}/v1beta",
+        headers={},
+        ssl_context=ssl.create_default_context(),
+        timeout=5,
+    )
+    try:
+        for _ in range(2):  # the second request reuses the TLS connection
+            response = await trusting.post("models/m:streamGenerateContent?alt=sse", b"{}")
+            body = await response.aread()
+            await response.aclose()
+            assert response.status_code == 200 and b'"Hi."' in body
+        assert len(set(peers)) == 1
+        with pytest.raises(httpx2.ConnectError):  # a certificate nobody vouches for
+            await untrusting.post("models/m:streamGenerateContent?alt=sse", b"{}")
+    finally:
+        await trusting.aclose()
+        server.close()
+        await server.wait_closed()
