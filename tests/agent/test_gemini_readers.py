@@ -172,7 +172,7 @@ def test_request_body_is_the_sdks():
     }
 
 
-async def test_readers_send_the_same_google_search_request(gemini_server, transport):
+async def test_readers_send_the_same_google_search_request(gemini_server, transport):  # noqa: F811
     """`search` adds Gemini's `google_search` tool; both readers send the same body and both
     return the grounding of the answer."""
     from dataclasses import replace
