@@ -1,0 +1,233 @@
+"""The import wizard for real, in Chromium: daphne, a Celery worker process and the fake Gemini
+server (speaking Gemini's protocol, answering each stage's schema) import a repository the test
+makes with real git. The instructor reads a repository that is not there yet (stage 1 fails with
+its sentence), creates it, presses Retry, picks folders and an overview, analyses, asks for
+pathways (the model's first answer is no valid result: stage 3 fails, Retry), picks one side by
+side with the others and reaches the course; the bars move from `import` events without a
+reload, and a reload finds every stage where it was from the status routes.
+
+Screenshots go to `$PAGES_SCREENSHOT_DIR` when it is set (to look at the pages)."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.server import LiveServer
+from tests.e2e.test_pages import (  # noqa: F401
+    browser,
+    shot,
+    signed_in,
+)
+from tests.e2e.test_pages_csp import RECORD_VIOLATIONS
+from tests.fakes.gemini_server import FakeGeminiServer, Reply, placeholder_reply
+from tests.imports.repository.gitrepo import make_repo
+from tests.redis_server import needs_redis
+from tests.worker.process import WorkerProcess, worker_env
+
+REDIS_URL = "redis://127.0.0.1:6379/4"
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600), *needs_redis(REDIS_URL)]
+
+SETUP = """
+from courses.models import Course
+from django.contrib.auth import get_user_model
+ida = get_user_model().objects.create_user("ida", "ida@example.com", "pw-ida-123", first_name="Ida")
+Course.objects.create(owner=ida, title="Java for young coders")
+"""
+
+DOCS: dict[str, str | bytes] = {
+    "README.md": "# Tide\n\nTide runs small tasks on a schedule. This is its handbook.\n",
+    "docs/getting-started.md": (
+        "# Getting started\n\n## Install\n\nRun `pip install tide`, then `tide init` in a "
+        "project folder.\n\n## Your first task\n\nWrite `tide.toml` with one task and run "
+        "`tide run`.\n"
+    ),
+    "docs/guide/schedules.md": (
+        "# Schedules\n\nA schedule says when a task runs: `every 5m`, `daily 09:00` or a cron "
+        "line.\n\n## Overlaps\n\nA task still running is not started twice.\n"
+    ),
+    "docs/guide/retries.md": (
+        "# Retries\n\nA failed task is retried with backoff: `retries = 3`, `backoff = 2s`.\n"
+    ),
+    "docs/reference/cli.md": (
+        "# Command line\n\n| command | does |\n| --- | --- |\n| `tide init` | a tide.toml |\n"
+        "| `tide run` | runs the scheduler |\n| `tide list` | the tasks and their next run |\n"
+    ),
+    "docs/logo.png": b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)) * 8,
+    ".env": "TIDE_TOKEN=sk-live-0123456789abcdef0123456789abcdef\n",
+    "src/tide/__init__.py": "VERSION = '1.0'\n",
+}
+
+# Records every bar's (status, progress) as the page changes it, and marks the document so a
+# reload would be seen (the marker would be gone).
+TRACE_BARS = """() => {
+    window.sameDocument = true;
+    window.barTrace = {1: [], 2: [], 3: [], 4: []};
+    for (const bar of document.querySelectorAll("[data-stage-bar]")) {
+        const record = () => window.barTrace[bar.dataset.stageBar].push(
+            [bar.dataset.status, Number(bar.querySelector("[role=progressbar]")
+                .getAttribute("aria-valuenow"))]);
+        new MutationObserver(record).observe(bar, {attributes: true, subtree: true,
+            attributeFilter: ["data-status", "aria-valuenow"]});
+    }
+}"""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """daphne + one worker on one SQLite file, Redis db 4 (flushed) as broker and layer, and
+    the fake Gemini server answering every request with a valid result of its schema."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    gemini = FakeGeminiServer(default=placeholder_reply).start()
+    folder = tmp_path_factory.mktemp("import-wizard")
+    env = worker_env(
+        folder / "db.sqlite3",
+        REDIS_URL=REDIS_URL,
+        REPOSITORY_ALLOW_LOCAL="true",
+        AI_PROVIDER="gemini",
+        GEMINI_API_KEY="test-key",
+        GEMINI_BASE_URL=gemini.url,
+        GEMINI_MAX_RETRIES="0",
+        AI_MAX_VALIDATION_RETRIES="0",
+    )
+    live = LiveServer(env=env)
+    live.manage("migrate", "--no-input", "-v0")
+    live.shell(SETUP)
+    worker = WorkerProcess(env=env)
+    worker.purge()
+    worker.start()
+    live.start()
+    live.repo = folder / "tide-handbook"  # made by the test, after a first attempt fails
+    live.gemini = gemini
+    yield live
+    live.stop()
+    worker.stop()
+    gemini.stop()
+
+
+def bar(page: Page, stage: int):
+    return page.locator(f'[data-stage-bar="{stage}"]')
+
+
+def expect_success(page: Page, stage: int) -> None:
+    expect(bar(page, stage)).to_have_attribute("data-status", "SUCCESS", timeout=180_000)
+    expect(bar(page, stage).locator("[data-role=percent]")).to_have_text("100%")
+
+
+def moved(page: Page, stage: int) -> list[list]:
+    """The (status, progress) values stage `stage`'s bar took, in order."""
+    return page.evaluate(f"window.barTrace[{stage}]")
+
+
+def test_an_instructor_turns_a_repository_into_a_course(browser, stack):  # noqa: F811
+    page = signed_in(browser, stack, "ida")
+    page.add_init_script(RECORD_VIOLATIONS)  # the policy blocks nothing of the wizard's
+    try:
+        expect(page).to_have_url(f"{stack.url}/courses/")
+        page.click("#import-link")
+        expect(page).to_have_url(f"{stack.url}/courses/import/")
+        shot(page, "wizard-start")
+
+        # 1. A repository that is not there yet: a new draft course, then stage 1 fails.
+        page.fill("#course-title", "Tide handbook")
+        page.fill("#repo-url", str(stack.repo))
+        page.click("#start-import")
+        page.wait_for_url(re.compile(r"/courses/\d+/import/$"))
+        course_id = int(re.findall(r"\d+", page.url)[-1])
+        expect(page.locator("#live-status")).to_have_attribute("data-status", "ready")
+        error = bar(page, 1).locator("[data-role=error]")
+        expect(bar(page, 1)).to_have_attribute("data-status", "FAILURE", timeout=120_000)
+        expect(error).to_be_visible()
+        expect(error.locator("[data-role=error-message]")).not_to_be_empty()
+        shot(page, "wizard-stage1-failed")
+
+        # Retry once the repository exists: the bar moves through the stage's steps live.
+        make_repo(stack.repo, DOCS)
+        page.evaluate(TRACE_BARS)
+        error.locator("[data-action=retry]").click()
+        expect_success(page, 1)
+        assert [p for s, p in moved(page, 1) if 0 < p < 100], moved(page, 1)
+        expect(error).to_be_hidden()
+
+        # 2. Folders and overview; the files left out are listed with their reasons.
+        step2 = page.locator("#step-documents")
+        expect(step2).to_have_attribute("data-state", "active")
+        expect(page.locator('#folder-list input[value=""]')).to_be_checked()
+        expect(page.locator('#overview-list input[value="README.md"]')).to_be_checked()
+        page.click("#skipped-summary")
+        skipped = page.locator("#skipped-list")
+        expect(skipped.locator("li", has_text=".env")).to_contain_text("looks like a secret")
+        expect(skipped.locator("li", has_text="docs/logo.png")).to_contain_text("binary")
+        page.uncheck('#folder-list input[value=""]')
+        page.check('#folder-list input[value="docs"]')
+        expect(page.locator("#selection-summary")).to_have_text("5 documents selected.")
+        shot(page, "wizard-documents")
+        page.click("#save-selection")
+
+        # 3. Complexity and notes, then the analysis of each document.
+        expect(page.locator("#step-analysis")).to_have_attribute("data-state", "active")
+        page.check('#analysis-form input[value="intermediate"]')
+        page.fill("#analysis-notes", "For operators who schedule backups.")
+        page.click("#analyze")
+        expect_success(page, 2)
+        expect(page.locator("#analyzed-summary")).to_have_text("5 documents analysed")
+        shot(page, "wizard-analysed")
+
+        # 4. Pathways: the model's first answer is no valid result (stage 3 fails with a sentence;
+        # no re-ask in this stack), the instructor retries, and the options appear side by side;
+        # they build the first.
+        expect(page.locator("#step-pathway")).to_have_attribute("data-state", "active")
+        stack.gemini.push(Reply.text("Here are some ideas for pathways!"))  # not the schema
+        page.click("#suggest")
+        failed = bar(page, 3).locator("[data-role=error]")
+        expect(bar(page, 3)).to_have_attribute("data-status", "FAILURE", timeout=120_000)
+        expect(failed.locator("[data-role=error-message]")).not_to_be_empty()
+        shot(page, "wizard-stage3-failed")
+        failed.locator("[data-action=retry]").click()
+        expect_success(page, 3)
+        expect(failed).to_be_hidden()
+        pathways = page.locator(".pathway")
+        expect(pathways.first).to_be_visible()
+        options = pathways.count()
+        assert 2 <= options <= 4
+        boxes = [pathways.nth(i).bounding_box() for i in range(options)]
+        assert boxes[0]["y"] == boxes[1]["y"] and boxes[0]["x"] < boxes[1]["x"]  # side by side
+        shot(page, "wizard-pathways")
+        first = pathways.first
+        first.locator("[data-action=choose-pathway]").click()
+        expect(first).to_have_attribute("data-chosen", "true")
+
+        # 5. The course.
+        expect_success(page, 4)
+        expect(page.locator("#done")).to_be_visible()
+        expect(page.locator("#done-title")).to_have_text("Tide handbook")
+        shot(page, "wizard-course")
+        assert any(status == "FAILURE" for status, _ in moved(page, 3)), moved(page, 3)
+        for stage in (2, 3, 4):
+            assert moved(page, stage)[0] == ["PENDING", 0], moved(page, stage)
+            assert moved(page, stage)[-1] == ["SUCCESS", 100], moved(page, stage)
+        assert page.evaluate("window.sameDocument") is True  # no reload on the way
+
+        # After a reload, the status routes put every stage where it was.
+        page.reload()
+        for stage in (1, 2, 3, 4):
+            expect(bar(page, stage)).to_have_attribute("data-status", "SUCCESS")
+        expect(page.locator("#step-course")).to_have_attribute("data-state", "active")
+        expect(page.locator(".pathway")).to_have_count(options)
+        shot(page, "wizard-reloaded")
+
+        assert page.evaluate("window.cspViolations") == []
+
+        page.click("#open-course")
+        expect(page).to_have_url(f"{stack.url}/courses/{course_id}/")
+        expect(page.locator("h1")).to_have_text("Tide handbook")
+        expect(page.locator(".module").first).to_be_visible()
+        expect(
+            page.locator('.lesson [data-role=badge][data-status="pending"]').first
+        ).to_be_visible()
+        shot(page, "wizard-course-page")
+    finally:
+        page.context.close()
