@@ -97,6 +97,12 @@ class LessonDocumentAdmin(ReadOnly):
     list_filter = ("source_changed",)
 
 
+@admin.register(models.LessonGrounding)
+class LessonGroundingAdmin(ReadOnly):
+    list_display = ("lesson", "resolved", "cited", "flagged", "commit", "checked_at")
+    list_filter = ("flagged",)
+
+
 for model in (
     models.Stage1Selection,
     models.Stage2Input,

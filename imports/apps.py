@@ -8,10 +8,21 @@ class ImportsConfig(AppConfig):
     name = "imports"
 
     def ready(self) -> None:
-        """Declare the `import` event, and sweep stages whose worker died with the job sweep."""
+        """Declare the `import` event, sweep stages whose worker died with the job sweep, and
+        ground lessons in their documents (prompt material, sources once generated)."""
         from imports.events import import_events_declare
+        from imports.services.grounding import (
+            lesson_documents_material,
+            lesson_grounding_published,
+        )
         from imports.services.sweep import imports_sweep
         from jobs.worker import sweep_register
+        from lessons.materials import lesson_material_register
+        from lessons.signals import lesson_generation_changed
 
         import_events_declare()
         sweep_register(imports_sweep)
+        lesson_material_register(lesson_documents_material)
+        lesson_generation_changed.connect(
+            lesson_grounding_published, dispatch_uid="imports.lesson_grounding_published"
+        )

@@ -347,3 +347,21 @@ class LessonDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path} for lesson {self.lesson_id}"
+
+
+class LessonGrounding(models.Model):
+    """The citation check of a lesson's last generation from its documents."""
+
+    lesson = models.OneToOneField(
+        "lessons.Lesson", on_delete=models.CASCADE, related_name="import_grounding"
+    )
+    cited = models.PositiveSmallIntegerField(default=0)
+    resolved = models.PositiveSmallIntegerField(default=0)
+    # Some sources did not resolve to stored text at the import's commit: they were dropped.
+    flagged = models.BooleanField(default=False)
+    note = models.CharField(max_length=500, blank=True)
+    commit = models.CharField(max_length=64, blank=True)
+    checked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"lesson {self.lesson_id}: {self.resolved} of {self.cited} sources resolved"

@@ -156,10 +156,11 @@ def pathways(*, course_import: CourseImport) -> list[dict[str, Any]]:
 
 def import_overview(*, user: AnyUser, course_id: int) -> dict[str, Any]:
     """`GET import`: the course's import status, its four stages, lessons to regenerate."""
-    from imports.models import LessonDocument
+    from imports.models import LessonDocument, LessonGrounding
 
     course_import = import_get(user=user, course_id=course_id)
     changed = LessonDocument.objects.filter(lesson__course_id=course_id, source_changed=True)
+    checks = LessonGrounding.objects.filter(lesson__course_id=course_id).order_by("lesson_id")
     return {
         "course_id": course_id,
         "status": course_import.status if course_import else CourseImport.Status.DRAFT,
@@ -167,6 +168,7 @@ def import_overview(*, user: AnyUser, course_id: int) -> dict[str, Any]:
         "commit": course_import.commit if course_import else "",
         "stages": [stage_status(course_import=course_import, stage=n) for n in (1, 2, 3, 4)],
         "changed_lessons": sorted(set(changed.values_list("lesson_id", flat=True))),
+        "grounding": list(checks.values("lesson_id", "cited", "resolved", "flagged", "note")),
     }
 
 

@@ -15,6 +15,7 @@ from ai_chat.kinds.base import (
     titled,
 )
 from ai_chat.kinds.registry import register
+from lessons.materials import lesson_materials
 from lessons.selectors import lesson_editable_by
 from lessons.services import lesson_apply_content
 
@@ -91,6 +92,7 @@ class LessonKind(Kind):
                 f"Lesson description: {lesson.description}",
                 f"Lesson objectives: {'; '.join(lesson.objectives) or 'not given'}",
                 f"All lessons of the course, in order: {'; '.join(siblings)}",
+                *filter(None, [lesson_materials(lesson)]),
             ]
         )
 

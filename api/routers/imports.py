@@ -174,6 +174,14 @@ class GeneratedCourseOut(BaseModel):
     export_url: str | None
 
 
+class GroundingOut(BaseModel):
+    lesson_id: int
+    cited: int
+    resolved: int
+    flagged: bool = Field(description="Some sources did not resolve to stored text: dropped.")
+    note: str
+
+
 class ImportOut(BaseModel):
     course_id: int
     status: str = Field(description="draft, stage1_running, stage1_complete, … stage4_complete")
@@ -182,6 +190,9 @@ class ImportOut(BaseModel):
     stages: list[StageStatusOut]
     changed_lessons: list[int] = Field(
         description="Lessons whose source files changed since they were generated."
+    )
+    grounding: list[GroundingOut] = Field(
+        description="Each generated lesson's citation check: the share of sources that resolved."
     )
 
 

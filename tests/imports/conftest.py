@@ -120,3 +120,36 @@ def call(client: Client, method: str, path: str, body=None):
         response = client.post(path, data=json.dumps(body or {}), content_type="application/json")
     is_json = response.get("Content-Type", "").startswith("application/json")
     return response.status_code, (response.json() if is_json else response)
+
+
+@pytest.fixture
+def through(owner, course, docs_repo, run_sent):
+    """`through(n)`: run the import's stages 1 to n through the API, each to its end."""
+    base = f"/api/courses/{course.pk}"
+
+    def go(last: int, *, excluded=()) -> list[str]:
+        outcomes = []
+        steps = [
+            ("analyze-repository", {"repo_url": str(docs_repo)}),
+            ("analyze-documents", {"complexity_level": "beginner", "additional_info": "x"}),
+            ("generate-pathways", {"additional_info": ""}),
+            ("generate-course", None),
+        ]
+        for stage, (path, body) in enumerate(steps[:last], start=1):
+            if stage == 2:
+                selection = {
+                    "selected_folders": ["docs"],
+                    "overview_document": "README.md",
+                    "excluded_documents": list(excluded),
+                }
+                assert call(owner, "post", f"{base}/stage1-selections", selection)[0] == 200
+            if stage == 4:
+                pathway = call(owner, "get", f"{base}/pathways")[1][0]["id"]
+                chosen = {"selected_pathway_id": pathway}
+                assert call(owner, "post", f"{base}/stage3-selections", chosen)[0] == 200
+            status, answer = call(owner, "post", f"{base}/{path}", body)
+            assert status == 202, answer
+            outcomes += run_sent()
+        return outcomes
+
+    return go

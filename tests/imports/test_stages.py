@@ -20,39 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DOCS = ["README.md", "docs/api/reference.md", "docs/guide.md", "docs/long.md", "docs/tricky.md"]
 
 
-@pytest.fixture
-def through(owner, course, docs_repo, run_sent):
-    """`through(n)`: run the import's stages 1 to n through the API, each to its end."""
-    base = f"/api/courses/{course.pk}"
-
-    def go(last: int, *, excluded=()) -> list[str]:
-        outcomes = []
-        steps = [
-            ("analyze-repository", {"repo_url": str(docs_repo)}),
-            ("analyze-documents", {"complexity_level": "beginner", "additional_info": "x"}),
-            ("generate-pathways", {"additional_info": ""}),
-            ("generate-course", None),
-        ]
-        for stage, (path, body) in enumerate(steps[:last], start=1):
-            if stage == 2:
-                selection = {
-                    "selected_folders": ["docs"],
-                    "overview_document": "README.md",
-                    "excluded_documents": list(excluded),
-                }
-                assert call(owner, "post", f"{base}/stage1-selections", selection)[0] == 200
-            if stage == 4:
-                pathway = call(owner, "get", f"{base}/pathways")[1][0]["id"]
-                chosen = {"selected_pathway_id": pathway}
-                assert call(owner, "post", f"{base}/stage3-selections", chosen)[0] == 200
-            status, answer = call(owner, "post", f"{base}/{path}", body)
-            assert status == 202, answer
-            outcomes += run_sent()
-        return outcomes
-
-    return go
-
-
 def test_stage2_analyses_each_selected_document_with_a_valid_result(owner, course, through):
     assert through(2) == ["succeeded", "succeeded"]
     status, docs = call(owner, "get", f"/api/courses/{course.pk}/analyzed-documents")
