@@ -31,6 +31,8 @@ from learning.selectors import (
 from lessons.selectors import lesson_status_counts
 
 EDITOR_ROLES = frozenset({"owner", "staff"})
+# Who answers questions (and sees a course's analytics): the course's instructors and staff.
+TEACHER_ROLES = frozenset({"owner", "staff", "instructor"})
 
 
 def _api_route_exists(path: str) -> bool:
@@ -122,6 +124,7 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
         "course": found.course,
         "module": found.module,
         "can_edit": role in EDITOR_ROLES,
+        "can_answer": role in TEACHER_ROLES,
         "generation_available": generation_available(),
         "nav": "teach" if role in EDITOR_ROLES else "learn",
     }

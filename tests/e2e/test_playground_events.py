@@ -262,3 +262,34 @@ def test_markdown_renderer_never_makes_live_html(browser, live):
     assert "a cat" in result["text"] and "evil" in result["text"]  # alt text, no image
     assert result["pre"] == "<script>alert(3)</script>"
     assert result["lists"] == ["one", "two 2", "first", "second"]
+
+
+def test_a_question_asked_on_the_panel_is_answered_by_the_instructor(browser, live):
+    """Ask on the learner view; the instructor's open questions show it live and answer it; the
+    learner's notifications list the answer."""
+    ida, leo = live.users["ida"], live.users["leo"]
+    teacher, learner = new_page(browser), new_page(browser)
+    try:
+        sign_in(teacher, live, "ida", "/events/")
+        ready_on_events(teacher, ida)
+        teacher.click("#sub-instructor")
+        expect(teacher.locator(f'#rooms li[data-room="instructor:{ida}"]')).not_to_contain_text("…")
+        sign_in(learner, live, "leo", "/events/")
+        ready_on_events(learner, leo)
+        learner.fill("#lesson-id", str(live.lesson_id))
+        learner.fill("#question-text", "Is <i>++i</i> the same?")
+        learner.click("#ask-question")
+        expect(learner.locator("#events-ack")).to_have_attribute("data-of", "ask_question")
+        asked = teacher.locator("#question-alerts li")
+        expect(asked).to_have_count(1)
+        expect(asked).to_contain_text("Is <i>++i</i> the same?")
+        asked.locator("input").fill("Almost: it adds first.")
+        asked.locator("button").click()
+        expect(teacher.locator("#events-ack")).to_have_attribute("data-of", "answer_question")
+        expect(teacher.locator("#question-alerts li")).to_have_count(0)
+        told = learner.locator("#notifications li", has_text="was answered")
+        expect(told).to_have_count(1)
+        expect(told).to_contain_text("Almost: it adds first.")
+    finally:
+        teacher.context.close()
+        learner.context.close()

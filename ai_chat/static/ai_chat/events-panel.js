@@ -1,6 +1,7 @@
 // The events panel: one LecternClient on /ws/events/, rooms with their last seq (a gap means
 // subscribe again), a live list of events, notifications, and the learner / instructor actions
-// on confusion and progress. Server data reaches the page through textContent only.
+// on confusion, progress and questions (ask; answer the open ones of an instructor room). Server
+// data reaches the page through textContent only.
 
 import { LecternClient } from "./lectern-client.js";
 
@@ -22,6 +23,8 @@ const notifications = new Map();
 const alerts = new Map();
 /** confusion id -> item, the learner's own */
 const mine = new Map();
+/** question id -> item, the instructor's unanswered ones */
+const questions = new Map();
 let me = Number(panel?.dataset.userId) || null;
 let client = null;
 
@@ -110,6 +113,10 @@ function apply(room, event, action, payload) {
   if (event === "notification" && action === "update") {
     for (const id of payload.notification_ids) notifications.delete(id);
   }
+  if (event === "question" && kind === "instructor") {
+    if (action === "delete" || payload.answered_at) questions.delete(payload.id);
+    else questions.set(payload.id, payload);
+  }
   if (event === "confusion") {
     if (kind === "instructor") {
       if (payload.resolved_at) alerts.delete(payload.id);
@@ -130,6 +137,8 @@ function applySnapshot(room, snapshot) {
   } else if (kind === "instructor") {
     alerts.clear();
     for (const c of snapshot.confusions || []) alerts.set(c.id, c);
+    questions.clear();
+    for (const q of snapshot.questions || []) questions.set(q.id, q);
   }
   logLine(`subscribed ${room} at seq ${rooms.get(room)}`, { room, type: "subscribed" });
 }
@@ -140,6 +149,10 @@ function onAck(frame) {
     parts.push(`confusion #${frame.confusion.id}`);
     if (frame.of === "confusion") mine.set(frame.confusion.id, frame.confusion);
     if (frame.of === "resolve_confusion") alerts.delete(frame.confusion.id);
+  }
+  if (frame.question) {
+    parts.push(`question #${frame.question.id}`);
+    if (frame.question.answered_at) questions.delete(frame.question.id);
   }
   if (frame.progress) parts.push(`lesson ${frame.progress.lesson_id} at ${frame.progress.percent}%`);
   if (frame.notification_ids) {
@@ -158,6 +171,10 @@ function summary(event, payload) {
     const state = payload.resolved_at ? "resolved" : "open";
     return `#${payload.id} ${state} · ${payload.learner_name} · lesson ${payload.lesson_id}` +
       (payload.position ? ` @ ${payload.position}` : "") + (payload.note ? ` · “${payload.note}”` : "");
+  }
+  if (event === "question") {
+    return `#${payload.id} ${payload.answered_at ? "answered" : "open"} · ${payload.learner_name} · ` +
+      `lesson ${payload.lesson_id} · “${payload.text}”` + (payload.answers?.length ? ` · ${payload.answers.length} answer(s)` : "");
   }
   if (event === "notification") return payload.title || `${payload.notification_ids?.length} read`;
   if (event === "progress") return `lesson ${payload.lesson_id} · ${payload.percent}%`;
@@ -234,6 +251,25 @@ function renderLists() {
       return item;
     }),
   );
+  $("question-alerts").replaceChildren(
+    ...[...questions.values()].map((q) => {
+      const item = el("li", summary("question", q));
+      item.dataset.questionId = String(q.id);
+      const answer = el("input");
+      answer.type = "text";
+      answer.maxLength = 2000;
+      answer.placeholder = "answer";
+      answer.setAttribute("aria-label", `Answer question ${q.id}`);
+      const button = el("button", "answer", "resolve");
+      button.type = "button";
+      button.addEventListener("click", () => {
+        const text = answer.value.trim();
+        if (text) send({ type: "answer_question", question_id: q.id, text });
+      });
+      item.append(" ", answer, " ", button);
+      return item;
+    }),
+  );
   $("my-confusions").replaceChildren(
     ...[...mine.values()].sort((a, b) => b.id - a.id).map((c) => {
       const item = el("li", summary("confusion", c));
@@ -278,6 +314,16 @@ function wire() {
       type: "progress", lesson_id, percent: Number($("progress").value),
       position: $("position").value,
     });
+  });
+  $("ask-question").addEventListener("click", () => {
+    const lesson_id = lessonId();
+    const text = $("question-text").value.trim();
+    if (lesson_id === null) return;
+    if (!text) {
+      $("events-error").textContent = "Write the question first.";
+      return;
+    }
+    send({ type: "ask_question", lesson_id, text });
   });
   $("mark-confusing").addEventListener("click", () => {
     const lesson_id = lessonId();

@@ -5,6 +5,7 @@
 import { renderMarkdownInto, safeHref } from "../ai_chat/markdown.js";
 import { api } from "./api.js";
 import { follow } from "./live.js";
+import { QuestionList } from "./questions.js";
 
 const root = document.getElementById("lesson");
 const lessonId = Number(root.dataset.lessonId);
@@ -79,8 +80,57 @@ async function generate() {
   render();
 }
 
+// --- questions: asked here, answered here by those who teach the course ----------------------
+
+const canAnswer = root.dataset.canAnswer === "true";
+const asking = new Map(); // request_id -> what the ask or answer was about
+const questions = new QuestionList($("question-list"), {
+  canAnswer,
+  empty: $("no-questions"),
+  onAnswer(id, text) {
+    asking.set(client.request({ type: "answer_question", question_id: id, text }), id);
+  },
+});
+
+function ask(event) {
+  event.preventDefault();
+  const text = $("ask-text").value.trim();
+  $("ask-error").textContent = "";
+  if (!text) {
+    $("ask-error").textContent = "Write your question first.";
+    return;
+  }
+  $("ask").disabled = true;
+  asking.set(client.request({ type: "ask_question", lesson_id: lessonId, text }), "ask");
+}
+
+function onFrame(frame) {
+  const about = asking.get(frame.request_id);
+  if (about === undefined) return;
+  asking.delete(frame.request_id);
+  if (about === "ask") {
+    $("ask").disabled = false;
+    if (frame.type === "ack") {
+      $("ask-text").value = "";
+      questions.put(frame.question);
+      $("ask-done").textContent = "Asked: the course's teachers see it now. You will be notified of the answer.";
+    } else {
+      $("ask-error").textContent = frame.message;
+    }
+  } else if (frame.type === "ack") {
+    questions.put(frame.question);
+    questions.answered(about);
+  } else {
+    questions.failed(about, frame.message);
+  }
+}
+
 function onEvent(frame) {
   const payload = frame.payload || {};
+  if (frame.event === "question") {
+    questions.event(frame);
+    return;
+  }
   if (frame.event !== "generation" || Number(payload.lesson_id) !== lessonId) return;
   if (payload.generation_status === "completed") {
     refresh(); // the event carries the status; the content comes from the API
@@ -91,10 +141,13 @@ function onEvent(frame) {
 }
 
 $("retry").addEventListener("click", generate);
+$("ask-form").addEventListener("submit", ask);
 render();
-follow([`lesson:${lessonId}`], {
+const client = follow([`lesson:${lessonId}`], {
   onEvent,
-  onResync: async () => {
+  onFrame,
+  onResync: async (room, snapshot) => {
+    questions.reset(snapshot.questions);
     await refresh();
     if (lesson.generation_status === "pending" && generationOn && !asked) generate();
   },

@@ -1,8 +1,10 @@
 // Follows rooms of /ws/events/ for a page: signs in with the session cookie, (re)subscribes
-// after every (re)connect, and asks the page to resynchronise from the API whenever it may have
-// missed events (a new subscription, or a gap in a room's seq). Shows the socket's state.
+// after every (re)connect, and asks the page to resynchronise whenever it may have missed
+// events (a new subscription, with its snapshot, or a gap in a room's seq). Shows the socket's
+// state. Every page also follows its user's room for the notifications bell (notifications.js).
 
 import { LecternClient } from "../ai_chat/lectern-client.js";
+import { Bell } from "./notifications.js";
 
 const LABELS = {
   connecting: "Connecting…",
@@ -19,13 +21,22 @@ function setStatus(status) {
   node.textContent = LABELS[status] || status;
 }
 
+/** The signed-in user's id (from the page), or null. */
+export function myId() {
+  return Number(document.body.dataset.userId) || null;
+}
+
 /**
  * @param {string[]} rooms e.g. ["course:12"]
- * @param {{onEvent: (frame: object) => void, onResync: (room: string) => void}} handlers
+ * @param {{onEvent?: (frame: object) => void, onResync?: (room: string, snapshot: object) => void,
+ *          onFrame?: (frame: object) => void}} handlers  onFrame: `ack` and `error` frames
  */
-export function follow(rooms, { onEvent, onResync }) {
-  const seqs = new Map(rooms.map((room) => [room, null]));
+export function follow(rooms, { onEvent = () => {}, onResync = () => {}, onFrame = () => {} } = {}) {
+  const me = myId();
+  const userRoom = me ? `user:${me}` : null;
+  const seqs = new Map([...rooms, ...(userRoom ? [userRoom] : [])].map((room) => [room, null]));
   const scheme = location.protocol === "https:" ? "wss" : "ws";
+  let bell = null;
   const client = new LecternClient(`${scheme}://${location.host}/ws/events/`, {
     onStatus: setStatus,
     onFrame(frame) {
@@ -36,7 +47,8 @@ export function follow(rooms, { onEvent, onResync }) {
         }
       } else if (frame.type === "subscribed" && seqs.has(frame.room)) {
         seqs.set(frame.room, frame.seq ?? 0);
-        onResync(frame.room);
+        if (frame.room === userRoom) bell?.snapshot(frame.snapshot);
+        if (rooms.includes(frame.room)) onResync(frame.room, frame.snapshot || {});
       } else if (frame.type === "event" && seqs.has(frame.room)) {
         const last = seqs.get(frame.room);
         if (last === null || frame.seq <= last) return;
@@ -46,10 +58,15 @@ export function follow(rooms, { onEvent, onResync }) {
           return;
         }
         seqs.set(frame.room, frame.seq);
-        onEvent(frame);
+        if (frame.room === userRoom) bell?.event(frame);
+        if (rooms.includes(frame.room)) onEvent(frame);
+      } else if (frame.type === "ack" || frame.type === "error") {
+        if (frame.type === "ack" && frame.of === "mark_read") bell?.read(frame.notification_ids);
+        else onFrame(frame);
       }
     },
   });
+  if (userRoom) bell = new Bell(client);
   client.connect().catch(() => setStatus("closed"));
   return client;
 }
