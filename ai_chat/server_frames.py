@@ -64,6 +64,12 @@ class HistoryMessage(Part):
     )
     status: MessageStatus
     created_at: datetime = Field(description="ISO 8601, UTC.")
+    cached: bool | None = Field(
+        default=None, exclude_if=absent, description="From the answer cache (as `complete`)."
+    )
+    fallback: bool | None = Field(
+        default=None, exclude_if=absent, description="Built from the lesson (as `complete`)."
+    )
 
 
 class ConversationItem(Part):
@@ -97,6 +103,20 @@ class ConversationUpdatedFrame(ServerFrame):
 
     type: Literal["conversation_updated"]
     conversation: ConversationItem
+
+
+class WelcomeFrame(ServerFrame):
+    """Tutor chat: sent once the socket is ready (after `auth_success`, or at once where anonymous
+    use is allowed), naming the lesson or course the socket was opened on."""
+
+    type: Literal["welcome"]
+    text: str = Field(description="TUTOR_WELCOME, its `{topic}` filled in.")
+    course_id: int | None = Field(
+        default=None, exclude_if=absent, description="The course it is grounded on."
+    )
+    lesson_id: int | None = Field(
+        default=None, exclude_if=absent, description="The lesson it is grounded on."
+    )
 
 
 class ConversationFrame(ServerFrame):
@@ -141,6 +161,17 @@ class CompleteFrame(ServerFrame):
     data: dict[str, Any] = Field(description="The validated result; its schema is per kind.")
     usage: TokenUsage
     model: str
+    cached: bool | None = Field(
+        default=None,
+        exclude_if=absent,
+        description="Tutor chat: true when the answer came from the answer cache (no tokens).",
+    )
+    fallback: bool | None = Field(
+        default=None,
+        exclude_if=absent,
+        description="Tutor chat: true when every provider was down and the answer was built "
+        "from the lesson (its outline and key terms), not written by a model.",
+    )
 
 
 class SavedFrame(ServerFrame):
@@ -205,6 +236,7 @@ AnyServerFrame = Annotated[
     | FeedbackSavedFrame
     | ConversationListFrame
     | ConversationUpdatedFrame
+    | WelcomeFrame
     | PongFrame,
     Field(discriminator="type"),
 ]

@@ -272,6 +272,14 @@ RATE_LIMIT_ANONYMOUS_PER_MINUTE = env_int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 5, 
 EVENTS_RATE_LIMIT_PER_MINUTE = env_int("EVENTS_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 DAILY_TOKEN_BUDGET = env_int("DAILY_TOKEN_BUDGET", 200_000, minimum=0)
 CHAT_ALLOW_ANONYMOUS = env_bool("CHAT_ALLOW_ANONYMOUS", False)
+# The tutor chat's `welcome` frame on connect; `{topic}` names the lesson or course the socket
+# is opened on (`?lesson_id=` / `?course_id=`), else "what you are learning". `off`: none.
+TUTOR_WELCOME = env_str("TUTOR_WELCOME", "Hello! I'm your tutor. Ask me anything about {topic}.")
+if TUTOR_WELCOME.strip().lower() == "off":
+    TUTOR_WELCOME = ""
+# The tutor's answer cache: answers kept per lesson (0 turns it off), and for how long.
+TUTOR_ANSWER_CACHE_SIZE = env_int("TUTOR_ANSWER_CACHE_SIZE", 100, minimum=0)
+TUTOR_ANSWER_CACHE_SECONDS = env_int("TUTOR_ANSWER_CACHE_SECONDS", 7 * 24 * 3600, minimum=60)
 # Proxies whose X-Forwarded-For is believed (the anonymous rate limit keys on the client's
 # address). Empty: the peer address is the client; a forwarded header is ignored.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])

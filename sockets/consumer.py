@@ -134,7 +134,8 @@ class SignedInConsumer(AsyncWebsocketConsumer):
             self.session_key = session_key_of(self.scope)
             await self._sign_in(session_user, expires_at=None, request_id=None)
         elif self.anonymous_allowed():
-            await self._count_address()
+            if await self._count_address():  # not refused: serving anonymously from now
+                await self.ready(None)
         else:
             self.auth_deadline = asyncio.get_running_loop().create_task(self._auth_timeout())
 
@@ -156,7 +157,7 @@ class SignedInConsumer(AsyncWebsocketConsumer):
             slot, self.address_slot = self.address_slot, None
             await self.connections.remove(slot, self.connection_id)
 
-    async def _count_address(self) -> None:
+    async def _count_address(self) -> bool:
         """Anonymous use: at most MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS sockets per address."""
         self.address_slot = f"anon:{client_address(self.scope)}"
         count = await self.connections.add(self.address_slot, self.connection_id)
@@ -165,6 +166,8 @@ class SignedInConsumer(AsyncWebsocketConsumer):
             await self._refuse_connection(
                 f"Too many connections from this address (limit {limit})."
             )
+            return False
+        return True
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Called with each frame; answers every failure with a frame, never an exception."""
@@ -232,6 +235,10 @@ class SignedInConsumer(AsyncWebsocketConsumer):
         """Whether frames may be served without signing in (the tutor chat, where allowed)."""
         return False
 
+    async def ready(self, request_id: str | None) -> None:
+        """Called once the socket serves its frames: signed in (after `auth_success`), or
+        accepted for anonymous use. An endpoint's greeting goes here."""
+
     async def handle_anonymous(self, frame: Any) -> None:
         """Serve a frame sent before signing in, where `anonymous_allowed()`."""
         raise AuthFailed("auth_required", "Send an `auth` frame first.")
@@ -282,6 +289,7 @@ class SignedInConsumer(AsyncWebsocketConsumer):
     ) -> None:
         self.token_expires_at = expires_at
         self.checked_at = asyncio.get_running_loop().time()
+        first = self.user is None
         if self.user is None:
             self.user = user
             if self.auth_deadline is not None:
@@ -293,3 +301,5 @@ class SignedInConsumer(AsyncWebsocketConsumer):
                 await self._refuse_connection(f"Too many connections (limit {limit}).", request_id)
                 return
         await self.send_frame(AuthSuccessFrame.make(user=user_payload(user)), request_id)
+        if first:
+            await self.ready(request_id)

@@ -133,7 +133,7 @@ def test_every_client_frame_is_a_message_of_every_channel(document):
 def test_every_server_frame_is_a_message_of_every_channel(document):
     union = get_args(get_args(server_frames.AnyServerFrame)[0])
     assert set(union) == set(server_frames.SERVER_FRAME_MODELS)
-    assert len(SERVER_FRAME_TYPES) == len(server_frames.SERVER_FRAME_MODELS) == 15
+    assert len(SERVER_FRAME_TYPES) == len(server_frames.SERVER_FRAME_MODELS) == 16
     messages = document["components"]["messages"]
     for frame_type, model in server_frames.SERVER_FRAMES.items():
         message = messages[f"server.{frame_type}"]

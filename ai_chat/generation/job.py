@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ai_chat.agent.attempts import ProviderAttempt
 from ai_chat.agent.base import GenerationRequest
 from ai_chat.kinds.base import ContextSchema, Kind
+from ai_chat.services.answer_cache import CacheSlot
 from ai_chat.services.context import SummaryWork
 
 if TYPE_CHECKING:
@@ -28,6 +29,12 @@ class GenerationJob:
     attempts: list[ProviderAttempt] = field(default_factory=list)
     # Earlier turns to fold into the conversation's summary before answering (bounded context).
     summary: SummaryWork | None = None
+    # The tutor: an answer already known (from the answer cache), given without a provider.
+    cached_answer: str | None = None
+    # Where the model's answer is kept for the next time this question is asked (answer cache).
+    cache_slot: CacheSlot | None = None
+    # The answer built from the grounding rows when every provider is down (`Kind.fallback_answer`).
+    fallback_answer: str | None = None
 
     @property
     def conversation_uuid(self) -> uuid.UUID:

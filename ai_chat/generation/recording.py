@@ -42,6 +42,8 @@ class Ending:
     latency_ms: int | None = None
     # The providers asked for it (the fallback chain's register), stored with the message.
     attempts: tuple[ProviderAttempt, ...] = ()
+    # Not the model's: `cache` (the tutor's answer cache) or `fallback` (providers down).
+    origin: str = ""
 
 
 class Recorder(Protocol):
@@ -120,6 +122,7 @@ class DatabaseRecorder:
             latency_ms=ending.latency_ms,
             error_code=ending.error_code,
             error=clean_text(ending.error),
+            origin=ending.origin,
         )
         if ending.attempts:
             attempts_record(message_id=self.message_id, attempts=ending.attempts)

@@ -8,11 +8,12 @@ end raises, the message is failed as simply as possible and the client gets `int
 import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ai_chat.agent.attempts import attempts_collect
-from ai_chat.agent.base import Agent, AgentError, Usage
+from ai_chat.agent.base import Agent, AgentError, AgentUnavailable, Usage
+from ai_chat.agent.canned import CannedAgent
 from ai_chat.generation.attempt import attempt_stream, attempt_validated
 from ai_chat.generation.errors import internal_error, protocol_error_for
 from ai_chat.generation.job import GenerationJob
@@ -20,7 +21,9 @@ from ai_chat.generation.recording import Ending, bounded_usage
 from ai_chat.generation.summary import summary_refresh
 from ai_chat.models import AIMessage
 from ai_chat.server_frames import CancelledFrame, CompleteFrame
+from ai_chat.services.answer_cache import answer_store
 from ai_chat.services.streams import StreamHub
+from ai_chat.stores.frames import origin_marks
 from ops import metrics
 from realtime.generation import ageneration_event
 from sockets.server_frames import ServerFrame
@@ -29,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 # How often the text streamed so far is kept on the message (for a process that dies).
 CHECKPOINT_SECONDS = 5.0
+# The `model` of answers no model wrote this time.
+CACHED_MODEL = "answer-cache"
+FALLBACK_MODEL = "lesson-fallback"
 
 
 async def generation_run(*, job: GenerationJob, agent: Agent, hub: StreamHub) -> str:
@@ -39,37 +45,35 @@ async def generation_run(*, job: GenerationJob, agent: Agent, hub: StreamHub) ->
         hub.open(job.message_id)
     await _announce(job, "create", "streaming")
     streamed: list[str] = []
-    usage = Usage()
+    spent = Spent()
     try:
-        usage = summarised = await summary_refresh(job, agent)
-        first = await attempt_stream(
-            job, agent, job.request, streamed=streamed, publish=_publisher(hub, job, streamed)
-        )
-        usage = summarised + first.usage
-        data, attempt, answered = await attempt_validated(job, agent, first)
-        usage = summarised + answered
-        ending = Ending(
-            status=AIMessage.Status.COMPLETED,
-            content=attempt.text,
-            usage=usage,
-            data=data,
-            model=attempt.model,
-            latency_ms=job.latency_ms(),
-        )
-        bounded = bounded_usage(usage)
-        final: ServerFrame = CompleteFrame.make(
-            conversation_id=job.conversation_uuid,
-            message_id=job.message_uuid,
-            data=data,
-            usage={"input_tokens": bounded.input_tokens, "output_tokens": bounded.output_tokens},
-            model=attempt.model,
-        )
+        spent.usage = await summary_refresh(job, agent)
+        try:
+            if job.cached_answer is not None:  # the tutor's answer cache: no provider asked
+                canned = CannedAgent(job.cached_answer, model=CACHED_MODEL)
+                ending, final = await _answer(
+                    job, canned, hub, streamed, spent, AIMessage.Origin.CACHE
+                )
+            else:
+                ending, final = await _answer(job, agent, hub, streamed, spent, "")
+        except AgentUnavailable as down:
+            if job.fallback_answer is None or streamed:
+                raise
+            logger.warning(
+                "every provider is down for %s: answering with the fallback (%s)",
+                job.message_id,
+                down,
+            )
+            canned = CannedAgent(job.fallback_answer, model=FALLBACK_MODEL)
+            ending, final = await _answer(
+                job, canned, hub, streamed, spent, AIMessage.Origin.FALLBACK
+            )
         outcome = "completed"
     except asyncio.CancelledError:
         ending = Ending(
             status=AIMessage.Status.CANCELLED,
             content="".join(streamed),
-            usage=usage,
+            usage=spent.usage,
             latency_ms=job.latency_ms(),
         )
         final = CancelledFrame.make(
@@ -82,7 +86,7 @@ async def generation_run(*, job: GenerationJob, agent: Agent, hub: StreamHub) ->
         ending = Ending(
             status=AIMessage.Status.FAILED,
             content=partial or "".join(streamed),
-            usage=usage,
+            usage=spent.usage,
             error_code=error.code,
             error=error.message,
             latency_ms=job.latency_ms(),
@@ -90,11 +94,58 @@ async def generation_run(*, job: GenerationJob, agent: Agent, hub: StreamHub) ->
         final = error.to_frame(message_id=job.message_id)
         outcome = "failed"
     final, outcome = await _unstoppable(_record(job, ending, final, outcome))
+    if outcome == "completed" and job.cache_slot is not None and not ending.origin:
+        # Before the final frame: a client that asks again at once finds the answer kept.
+        await _unstoppable(answer_store(job.cache_slot, ending.content))
     await hub.publish(job.message_id, final)
     metrics.generation_finished(job.kind.name, outcome)
     metrics.tokens_used(job.kind.name, *_counts(ending.usage))
     await _announce(job, "update", outcome)
     return outcome
+
+
+@dataclass
+class Spent:
+    """The tokens a generation has used so far (what a cancelled or failed one is charged)."""
+
+    usage: Usage = field(default_factory=Usage)
+
+
+async def _answer(
+    job: GenerationJob,
+    agent: Agent,
+    hub: StreamHub,
+    streamed: list[str],
+    spent: Spent,
+    origin: str,
+) -> tuple[Ending, ServerFrame]:
+    """Stream the answer from `agent` and validate it: the completed ending and its frame."""
+    before = spent.usage
+    first = await attempt_stream(
+        job, agent, job.request, streamed=streamed, publish=_publisher(hub, job, streamed)
+    )
+    spent.usage = before + first.usage
+    data, attempt, answered = await attempt_validated(job, agent, first)
+    spent.usage = usage = before + answered
+    ending = Ending(
+        status=AIMessage.Status.COMPLETED,
+        content=attempt.text,
+        usage=usage,
+        data=data,
+        model=attempt.model,
+        latency_ms=job.latency_ms(),
+        origin=origin,
+    )
+    bounded = bounded_usage(usage)
+    final = CompleteFrame.make(
+        conversation_id=job.conversation_uuid,
+        message_id=job.message_uuid,
+        data=data,
+        usage={"input_tokens": bounded.input_tokens, "output_tokens": bounded.output_tokens},
+        model=attempt.model,
+        **origin_marks(origin),
+    )
+    return ending, final
 
 
 async def _record(

@@ -152,6 +152,15 @@ class Kind:
         """A deterministic, valid result for the offline provider."""
         raise NotImplementedError
 
+    def answer_cache_row(self, *, target: Target) -> models.Model | None:
+        """The row whose answers are cached (`services.answer_cache`), if the kind caches."""
+        return None
+
+    def fallback_answer(self, *, target: Target) -> str | None:
+        """The answer to give, marked as a fallback, when every provider is down (None: the
+        turn fails with `ai_unavailable`). Built without a model, from the target's rows."""
+        return None
+
     def save(
         self,
         *,

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from pydantic import Field
 
@@ -82,6 +83,51 @@ class ChatKind(Kind):
             ]
         return "\n".join([*parts, "", f"Learner's question: {content}"])
 
+    def answer_cache_row(self, *, target: Target) -> Any:
+        """Answers are cached per lesson (a course alone is too broad a ground)."""
+        return target.row if isinstance(target.row, Lesson) else None
+
+    def fallback_answer(self, *, target: Target) -> str | None:
+        """From the lesson being read: its outline and key terms (or the course's lessons), and
+        a plain word that this is not an answer to the question."""
+        lesson: Any = target.row if isinstance(target.row, Lesson) else None
+        course: Any = lesson.course if lesson is not None else target.row
+        if course is None:
+            return None
+        head = (
+            "**The tutor is unavailable right now**, so this is not an answer to your question: "
+            "here is what the material covers. Ask again in a moment for a real answer."
+        )
+        if lesson is None:
+            titles = course.lessons.order_by("module__position", "position").values_list(
+                "title", flat=True
+            )
+            listed = "\n".join(f"- {title}" for title in titles) or "- (no lessons yet)"
+            return f"{head}\n\n### {course.title}: its lessons\n\n{listed}"
+        parts = [head, f"### {lesson.title}"]
+        if lesson.description:
+            parts.append(lesson.description)
+        sections = [_line(s, "heading", "summary") for s in lesson.outline or []]
+        if any(sections):
+            parts.append("**Outline**\n\n" + "\n".join(f"- {s}" for s in sections if s))
+        terms = [_line(t, "term", "definition") for t in lesson.key_terms or []]
+        if any(terms):
+            parts.append("**Key terms**\n\n" + "\n".join(f"- {t}" for t in terms if t))
+        if len(parts) == 2:
+            parts.append("This lesson has no outline or key terms yet.")
+        return "\n\n".join(parts)
+
+    def welcome(self, *, target: Target) -> str:
+        """TUTOR_WELCOME with `{topic}`: the lesson (and its course), the course, or general."""
+        lesson: Any = target.row if isinstance(target.row, Lesson) else None
+        if lesson is not None:
+            topic = f'the lesson "{lesson.title}" of "{lesson.course.title}"'
+        elif target.row is not None:
+            topic = f'the course "{getattr(target.row, "title", target.row)}"'
+        else:
+            topic = "what you are learning"
+        return str(settings.TUTOR_WELCOME).replace("{topic}", topic)
+
     def title_for(self, *, content: str, target: Target) -> str:
         return content.strip().splitlines()[0][:200] if content.strip() else "Tutor chat"
 
@@ -95,3 +141,15 @@ class ChatKind(Kind):
                 "read your question. Set `GEMINI_API_KEY` for real answers."
             )
         }
+
+
+def _line(item: Any, name: str, detail: str) -> str:
+    """`name: detail` of an outline section or key term (a bare string is taken as it is)."""
+    if isinstance(item, str):
+        return item.strip()
+    if not isinstance(item, dict):
+        return ""
+    head, rest = str(item.get(name) or "").strip(), str(item.get(detail) or "").strip()
+    if head and rest:
+        return f"**{head}**: {rest}"
+    return head or rest

@@ -136,6 +136,7 @@ def message_finish(
     latency_ms: int | None = None,
     error_code: str = "",
     error: str = "",
+    origin: str = "",
 ) -> int | None:
     """End a streaming assistant message and add its usage to the conversation's totals.
 
@@ -152,6 +153,7 @@ def message_finish(
         "error_code": error_code,
         "error": error[:2000],
         "reserved_tokens": 0,
+        "origin": origin,
         "finished_at": timezone.now(),
         "updated_at": timezone.now(),
     }

@@ -19,6 +19,7 @@ from ai_chat.kinds import get_kind
 from ai_chat.kinds.base import Kind, Target
 from ai_chat.models import AIConversation, AIMessage
 from ai_chat.services import quota
+from ai_chat.services.answer_cache import answer_get, slot_for
 from ai_chat.services.context import (
     SUMMARY_INSTRUCTIONS,
     SUMMARY_TOKENS,
@@ -86,6 +87,13 @@ def turn_prepare(
     else:
         prompt = kind.build_prompt(content=content, context=parsed_context, target=target)
     context_data = parsed_context.model_dump(mode="json")
+    # The tutor's answer cache: only the first question of a conversation (see answer_cache).
+    cached, slot = None, None
+    cache_row = kind.answer_cache_row(target=target) if conversation is None else None
+    if cache_row is not None and not refinement:
+        slot = slot_for(cache_row, question=content, prompt_version=kind.prompt_version)
+        cached = answer_get(slot) if slot is not None else None
+    # The summary so far (no turn of this conversation writes it meanwhile: one runs at once).
     summary, covered = (
         (conversation.summary, conversation.summary_turns) if conversation else ("", 0)
     )
@@ -122,12 +130,14 @@ def turn_prepare(
             prompt_version=kind.prompt_version,
             worker=worker,
             new=created,
-            reserve=lambda history: _reserve(
+            # A cached answer costs no tokens: nothing of today's budget is held for it.
+            reserve=None
+            if cached is not None
+            else lambda history: _reserve(
                 user=user, tokens=_input_estimate(plan_for(history), kind.instructions, prompt)
             ),
             history_from_prompt=kind.history_from_prompt,
         )
-        assert started.reservation is not None
         plan = plan_for(started.history)  # pure: the plan the reservation was made for
     request = GenerationRequest(
         kind=kind_name,
@@ -150,6 +160,9 @@ def turn_prepare(
         request=request,
         recorder=DatabaseRecorder(message_id, started.reservation),
         summary=plan.work,
+        cached_answer=cached,
+        cache_slot=slot if cached is None else None,
+        fallback_answer=None if refinement else kind.fallback_answer(target=target),
     )
     return PreparedTurn(conversation=conversation, created=created, job=job)
 

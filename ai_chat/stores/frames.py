@@ -19,6 +19,16 @@ from sockets.server_frames import ServerFrame
 HISTORY_PAGE_BYTES = 512 * 1024
 
 
+def origin_marks(origin: str) -> dict[str, bool]:
+    """The mark of an answer that is not the model's: `cached` or `fallback` (none for the
+    model's own)."""
+    if origin == AIMessage.Origin.CACHE:
+        return {"cached": True}
+    if origin == AIMessage.Origin.FALLBACK:
+        return {"fallback": True}
+    return {}
+
+
 def history_page(
     conversation_id: Any, messages: list[dict[str, Any]], has_more: bool
 ) -> HistoryPageFrame:
@@ -46,6 +56,7 @@ def history_frame(
             "data": m.data,
             "status": m.status,
             "created_at": m.created_at,
+            **origin_marks(m.origin),
         }
         for m in messages
     ]
@@ -68,7 +79,13 @@ def replay_frames(message_id: str) -> list[ServerFrame]:
     if message.status == AIMessage.Status.COMPLETED:
         usage = {"input_tokens": message.input_tokens, "output_tokens": message.output_tokens}
         frames.append(
-            CompleteFrame.make(**ids, data=message.data, usage=usage, model=message.model)
+            CompleteFrame.make(
+                **ids,
+                data=message.data,
+                usage=usage,
+                model=message.model,
+                **origin_marks(message.origin),
+            )
         )
     elif message.status == AIMessage.Status.CANCELLED:
         frames.append(CancelledFrame.make(**ids))

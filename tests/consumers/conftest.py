@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
 from django.db.backends import utils as db_utils
 
 from ai_chat.agent.gemini import GeminiAgent
@@ -77,6 +78,7 @@ class Client:
     def __init__(self, communicator: WebsocketCommunicator) -> None:
         self.ws = communicator
         self._pings = 0
+        self.welcome: dict[str, Any] | None = None
 
     async def send(self, **frame: Any) -> None:
         await self.ws.send_json_to(frame)
@@ -160,6 +162,9 @@ async def open_client(
     if user is not None and expect_auth:
         frame = await client.recv()
         assert frame["type"] == "auth_success", frame
+        if kind == "chat" and django_settings.TUTOR_WELCOME:  # the tutor greets first
+            client.welcome = await client.recv()
+            assert client.welcome["type"] == "welcome", client.welcome
     return client
 
 

@@ -12,12 +12,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CHAT = "/ws/ai/chat/"
 
 
-async def _anonymous(settings, client_ip="10.0.0.1", headers=()):
+async def _anonymous(settings, client_ip="10.0.0.1", headers=(), greeted=True):
     communicator = WebsocketCommunicator(application, CHAT, headers=[*ORIGIN, *headers])
     communicator.scope["client"] = (client_ip, 5000)
     connected, _ = await communicator.connect()
     assert connected
-    return Client(communicator)
+    client = Client(communicator)
+    if greeted and settings.CHAT_ALLOW_ANONYMOUS and settings.TUTOR_WELCOME:  # greeted at once
+        client.welcome = await client.recv()
+        assert client.welcome["type"] == "welcome", client.welcome
+    return client
 
 
 async def test_signed_in_chat_streams_markdown_with_typing_state(connect, user):
@@ -160,7 +164,7 @@ async def test_anonymous_connections_per_address_are_capped_and_freed(settings):
     settings.CHAT_ALLOW_ANONYMOUS = True
     settings.MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS = 2
     first, second = await _anonymous(settings), await _anonymous(settings)
-    third = await _anonymous(settings)
+    third = await _anonymous(settings, greeted=False)  # refused, not greeted
     assert (await third.recv())["code"] == "rate_limited"
     assert (await third.ws.receive_output(timeout=5))["code"] == 4429
     await third.close()  # the refused socket's slot lives until the socket is gone
