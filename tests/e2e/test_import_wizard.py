@@ -9,6 +9,7 @@ reload, and a reload finds every stage where it was from the status routes.
 Screenshots go to `$PAGES_SCREENSHOT_DIR` when it is set (to look at the pages)."""
 
 import re
+from urllib.parse import urljoin
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -220,6 +221,9 @@ def test_an_instructor_turns_a_repository_into_a_course(browser, stack):  # noqa
         shot(page, "wizard-reloaded")
 
         assert page.evaluate("window.cspViolations") == []
+        export = page.request.get(urljoin(page.url, page.locator("#export").get_attribute("href")))
+        assert export.ok and export.headers["content-type"] == "application/zip"
+        assert export.body()[:2] == b"PK"
 
         page.click("#open-course")
         expect(page).to_have_url(f"{stack.url}/courses/{course_id}/")
