@@ -4,12 +4,14 @@ Each benchmark prints its own table as it goes; the summary at the end puts the 
 of each next to the baseline's. The defaults keep the whole run under about 10 minutes on a
 2-core machine; run the scripts one by one for the full-size numbers in bench/README.md.
 
-Usage: python bench/run_all.py [--quick] [--only streaming,burst,connections,handshake,resume]
+Usage: python bench/run_all.py [--quick]
+       [--only streaming,burst,connections,handshake,resume,provider_cpu]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -17,7 +19,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import burst, connections, handshake, resume, streaming
 from bench.common import fmt, machine_note, print_table
 
 DEFAULTS = {
@@ -26,6 +27,7 @@ DEFAULTS = {
     "connections": ["--n", "4000"],
     "handshake": ["--total", "1500"],
     "resume": ["--trials", "100"],
+    "provider_cpu": ["--requests", "100"],
 }
 QUICK = {
     "streaming": ["--n", "20,50", "--repeat", "1"],
@@ -33,14 +35,10 @@ QUICK = {
     "connections": ["--n", "500", "--deflate", "no"],
     "handshake": ["--total", "200"],
     "resume": ["--trials", "10"],
+    "provider_cpu": ["--requests", "20", "--rounds", "1", "--concurrency", "10"],
 }
-MODULES = {
-    "streaming": streaming,
-    "burst": burst,
-    "connections": connections,
-    "handshake": handshake,
-    "resume": resume,
-}
+# Imported when run (provider_cpu sets Django up in its own process's way).
+MODULES = ["streaming", "burst", "connections", "handshake", "resume", "provider_cpu"]
 
 
 def ratio(value: float, base: float | None) -> str:
@@ -82,6 +80,13 @@ def summarise(results: dict[str, dict[str, Any]]) -> list[list[Any]]:
                  fmt(r["per_second"], 0), ratio(r["per_second"], base),
                  f"p99 {fmt(r['latency']['p99'])} ms"]
             )  # fmt: skip
+    if "provider_cpu" in results:
+        for r in results["provider_cpu"]["rows"]:
+            if r["reader"].startswith("lectern ("):
+                rows.append(
+                    [f"provider CPU per request, {r['concurrency']} streams ({r['provider']})",
+                     r["reader"], f"{fmt(r['cpu_per_request_ms'])} ms", fmt(r["ratio"]), "≤ 2"]
+                )  # fmt: skip
     if "resume" in results:
         for r in results["resume"]["rows"]:
             rows.append(
@@ -106,7 +111,8 @@ def main() -> None:
         print(f"\n== {name} ({' '.join(chosen[name])})", flush=True)
         t0 = time.monotonic()
         try:
-            results[name] = MODULES[name].main(chosen[name])
+            module = importlib.import_module(f"bench.{name}")
+            results[name] = module.main(chosen[name])
         except Exception as exc:  # one failing benchmark does not hide the others' numbers
             print(f"{name} failed: {type(exc).__name__}: {exc}")
         print(f"({name}: {time.monotonic() - t0:.0f} s)", flush=True)

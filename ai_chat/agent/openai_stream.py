@@ -46,8 +46,10 @@ class LeanChunks:
         await self._response.aclose()
 
     async def _read(self) -> AsyncGenerator[dict[str, Any]]:
-        async for data in sse_data(self._response):
+        events = sse_data(self._response)
+        async for data in events:
             if data.startswith(b"[DONE]"):
+                await _drain(events)
                 return
             chunk = json.loads(data)
             if isinstance(chunk, dict) and chunk.get("error"):
@@ -57,6 +59,16 @@ class LeanChunks:
                     message = "An error occurred during streaming"
                 raise openai.APIError(message, httpx2.Request("POST", self._url), body=error)
             yield chunk
+
+
+async def _drain(events: AsyncGenerator[bytes]) -> None:
+    """Read a body past `[DONE]` to its end (nothing more is expected), so that the connection
+    can serve the next request; a body cut short there loses nothing (the answer is whole)."""
+    try:
+        async for _ in events:
+            pass
+    except httpx2.TransportError:
+        pass
 
 
 class OpenAIStreamClient:

@@ -21,9 +21,12 @@ from ai_chat.agent.base import Completion, GenerationRequest
 from ai_chat.agent.gemini import GeminiAgent
 from ai_chat.agent.http_stream import StreamingHTTP, proxy_configured
 from tests.fakes import gemini_server as fake
+from tests.fakes import openai_server as openai_fake
 from tests.fakes.gemini_server import Reply
+from tests.fakes.openai_server import Reply as OpenAIReply
 
 gemini_server = fake.gemini_server
+openai_server = openai_fake.openai_server
 
 REQUEST = GenerationRequest(kind="chat", instructions="", prompt="Hello?")
 
@@ -41,6 +44,18 @@ async def test_a_kept_alive_connection_is_reused(gemini_server):
     finally:
         await agent.aclose()
     assert len({request.peer for request in gemini_server.requests}) == 1
+
+
+async def test_an_openai_stream_read_to_done_keeps_its_connection(openai_server):
+    """After `[DONE]` the body is read to its end, so the next request reuses the connection."""
+    agent = openai_server.make_agent()
+    try:
+        for _ in range(3):
+            openai_server.push(OpenAIReply(chunks=["Hi."]))
+            assert isinstance(await answer(agent), Completion)
+    finally:
+        await agent.aclose()
+    assert len({request.peer for request in openai_server.requests}) == 1
 
 
 async def test_connection_close_is_honoured(gemini_server):
