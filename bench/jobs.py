@@ -13,7 +13,7 @@ and the run measures:
 - the worker's peak RSS and average CPU.
 
     .venv/bin/python -m bench.jobs [--inflight 1,10,50] [--database sqlite|postgres]
-                                   [--broker file|redis] [--pickup 20] [--keep]
+                                   [--broker file|redis] [--redis-url URL] [--pickup 20] [--keep]
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ ROW = (
 )
 
 
-def _environment(workdir: Path, database_url: str, broker: str) -> dict[str, str]:
+def _environment(
+    workdir: Path, database_url: str, broker: str, redis_url: str = REDIS_URL
+) -> dict[str, str]:
     env = server_env(
         workdir / "unused.sqlite3",
         DATABASE_URL=database_url,
@@ -55,7 +57,7 @@ def _environment(workdir: Path, database_url: str, broker: str) -> dict[str, str
         CELERY_WORKER_POOL="threads",
     )
     if broker == "redis":
-        env["REDIS_URL"] = REDIS_URL
+        env["REDIS_URL"] = redis_url
     return env
 
 
@@ -193,9 +195,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--broker", choices=["file", "redis"], default="file")
     parser.add_argument("--pickup", type=int, default=20)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--redis-url", default=REDIS_URL, help="the Redis database of --broker redis (purged)"
+    )
     args = parser.parse_args(argv)
     with Workdir(args.keep) as workdir, Database(args.database, workdir) as database_url:
-        env = _environment(workdir, database_url, args.broker)
+        env = _environment(workdir, database_url, args.broker, args.redis_url)
         os.environ.update(env)
         import django
 

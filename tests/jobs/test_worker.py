@@ -141,3 +141,40 @@ def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(tmp_path, m
     used, reserved, reported = _budget(worker)
     assert reserved == 0
     assert used == reported > 0
+
+
+CANCEL = """
+from jobs.models import LessonJob
+from jobs.services.lifecycle import job_cancel
+print(job_cancel(job=LessonJob.objects.get()))
+"""
+
+
+def test_a_job_cancelled_while_a_worker_runs_it_stops_and_writes_nothing(tmp_path, migrated):
+    """The cancel (another process, as the API's) ends the job at once; the worker sees the
+    lost lease at its next heartbeat, stops streaming, and applies nothing."""
+    worker, module_id = _start(
+        tmp_path,
+        migrated,
+        lessons=1,
+        OFFLINE_CHUNK_DELAY_MS="100",  # about six seconds of streaming
+        JOB_HEARTBEAT_SECONDS="0.3",
+    )
+    worker.start()
+    try:
+        worker.manage("shell", "-c", REQUEST.format(module_id=module_id))
+        _wait(worker, lambda js: js[0]["status"] == "running" and js[0]["message"] == "streaming")
+        assert worker.manage("shell", "-c", CANCEL).split()[-1] == "True"
+        _wait(worker, lambda js: js[0]["message"] == "cancelled", timeout=60)
+        time.sleep(1)  # a late write by the stopped attempt would land now
+        (job,) = _jobs(worker)
+        log = worker.log()
+    finally:
+        worker.stop()
+    assert (job["status"], job["lesson"], job["error"]) == ("cancelled", "pending", "cancelled")
+    assert "lesson job 1: cancelled" in log
+    path = worker.env["DATABASE_URL"].removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(path, timeout=20)) as db:
+        (content,) = db.execute("SELECT content FROM lessons_lesson").fetchone()
+    assert content == ""
+    assert _budget(worker)[1] == 0  # the stopped attempt's reservation was settled
