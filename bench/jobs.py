@@ -158,6 +158,9 @@ def run_inflight(env: dict[str, str], workdir: Path, user: Any, module: Any, n: 
     finally:
         worker.stop()
     ok = [j for j in jobs if j.status == "succeeded"]
+    for job in jobs:
+        if job.status != "succeeded":  # say why, so a row with a failure can be explained
+            print(f"  job {job.pk}: {job.status} {job.error_code}: {job.error_message}")
     first = min(j.started_at for j in ok)
     last = max(j.finished_at for j in ok)
     span = (last - first).total_seconds()
