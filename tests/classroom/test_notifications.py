@@ -70,3 +70,20 @@ def test_the_admin_publish_action_tells_learners(client, staff_user, learner, co
     client.post(url, {"action": "publish", "_selected_action": [course.pk]})
     assert Course.objects.get(pk=course.pk).status == "published"
     assert kinds(learner) == ["course_published"]
+
+
+def test_editing_a_course_in_the_admin_tells_its_learners(client, staff_user, learner, course):
+    """A change saved on the admin's change page: `course_updated`; status set to published:
+    `course_published`; saving with nothing changed: nothing."""
+    from tests.test_admin_domain import course_form_data
+
+    client.force_login(staff_user)
+    url = reverse("admin:courses_course_change", args=[course.pk])
+    data = course_form_data(course, objectives="", prerequisites="")
+    assert client.post(url, data).status_code == 302
+    assert kinds(learner) == []
+    assert client.post(url, data | {"title": "Java, revised"}).status_code == 302
+    assert kinds(learner) == ["course_updated"]
+    published = data | {"title": "Java, revised", "status": "published"}
+    assert client.post(url, published).status_code == 302
+    assert kinds(learner) == ["course_updated", "course_published"]

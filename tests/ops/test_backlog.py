@@ -2,8 +2,9 @@
 
 import asyncio
 
+import channels.layers
 import pytest
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer
 
 from ops.backlog import _queue_lengths
 from ops.metrics import REGISTRY
@@ -16,16 +17,19 @@ def value(name: str) -> float | None:
     return REGISTRY.get_sample_value(name)
 
 
-def test_without_redis_only_the_backlog_is_reported(settings):
+def test_without_redis_only_the_backlog_is_reported(settings, monkeypatch):
     settings.REDIS_URL = ""
+    monkeypatch.setattr(channels.layers, "get_channel_layer", lambda *a: InMemoryChannelLayer())
     assert value("lectern_redis_memory_used_bytes") is None
     assert value("lectern_channel_layer_backlog_messages") == 0.0
 
 
-def test_messages_waiting_for_a_socket_are_the_backlog(settings):
-    """Three messages sent to a channel nobody reads: backlog 3, longest queue 3."""
+def test_messages_waiting_for_a_socket_are_the_backlog(settings, monkeypatch):
+    """Three messages sent to a channel nobody reads, one to another: backlog 4, longest 3
+    (the embedded layer, whatever this run's settings chose)."""
     settings.REDIS_URL = ""
-    layer = get_channel_layer()
+    layer = InMemoryChannelLayer()
+    monkeypatch.setattr(channels.layers, "get_channel_layer", lambda *args: layer)
 
     async def pile_up() -> str:
         channel = await layer.new_channel()
