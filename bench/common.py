@@ -433,6 +433,12 @@ def add_provider_args(parser: Any) -> None:
         "it from a fake Gemini server (its own process) pacing the same chunks like a model, "
         "Lectern through AI_PROVIDER=gemini, the baseline with a bare asyncio + json reader",
     )
+    parser.add_argument(
+        "--gemini-reader",
+        choices=["lean", "sdk"],
+        default="lean",
+        help="GEMINI_READER for the real servers in --provider gemini (sdk: google-genai's types)",
+    )
 
 
 def gemini_upstream(workdir: Path, args: Any, delay_ms: int) -> Upstream:
@@ -445,9 +451,10 @@ def gemini_upstream(workdir: Path, args: Any, delay_ms: int) -> Upstream:
     )
 
 
-def gemini_env(upstream: Upstream) -> dict[str, str]:
+def gemini_env(upstream: Upstream, reader: str = "lean") -> dict[str, str]:
     """A real server's settings to read `upstream` as its (only) provider."""
     return {
+        "GEMINI_READER": reader,
         "AI_PROVIDER": "gemini",
         "AI_PROVIDERS": "",
         "GEMINI_API_KEY": "bench-key",
@@ -493,7 +500,7 @@ def start_generation_server(
             database_url=args.database_url,
             OFFLINE_CHUNK_SIZE=str(args.chunk_size),
             OFFLINE_CHUNK_DELAY_MS=str(delay_ms),
-            **(gemini_env(upstream) if upstream else {}),
+            **(gemini_env(upstream, args.gemini_reader) if upstream else {}),
             **server_overrides(args),
         )
         server.upstream = upstream
