@@ -87,6 +87,47 @@ export function historyItems(frame) {
   });
 }
 
+/** How a `complete` frame or a history message marks an answer no model wrote this time. */
+export const markOf = (m) => (m.cached ? "cached" : m.fallback ? "fallback" : null);
+
+/**
+ * A tutor transcript rebuilt from a `history` frame (newest first): questions and the answers
+ * that completed, oldest first.
+ */
+export function transcriptOf(frame) {
+  return [...frame.messages].reverse().flatMap((m) => {
+    if (m.role === "user") return [{ role: "user", text: m.content }];
+    if (m.status !== "completed") return [];
+    const text = typeof m.data?.text === "string" ? m.data.text : m.content;
+    return [{ role: "assistant", text, message_id: m.id, mark: markOf(m) }];
+  });
+}
+
+/**
+ * The user's conversations (a `conversations` frame) as rows: title, status, last activity,
+ * an Open and an Archive (or Unarchive) button carrying the conversation's id.
+ */
+export function conversationItems(frame) {
+  if (!frame.items.length) {
+    return [el("li", { className: "empty", textContent: frame.archived ? "No archived conversations." : "No conversations yet." })];
+  }
+  return frame.items.map((c) => {
+    const li = el("li", { className: "conversation-item" });
+    li.dataset.conversationId = c.id;
+    li.dataset.status = c.status;
+    const when = new Date(c.last_activity).toLocaleString();
+    const open = el("button", { type: "button", className: "open", textContent: c.title || "untitled" });
+    open.dataset.conversationId = c.id;
+    const archive = el("button", {
+      type: "button", className: "archive quiet", textContent: c.status === "archived" ? "unarchive" : "archive",
+    });
+    archive.dataset.conversationId = c.id;
+    archive.dataset.archived = String(c.status !== "archived");
+    li.append(open, el("small", { textContent: ` ${c.status}${c.generating ? " · answering" : ""} · ${when} ` }), archive);
+    return li;
+  });
+}
+
 /**
  * The tutor chat as a transcript: every turn so far, then the answer being written.
  * @param {HTMLElement} container
@@ -106,7 +147,14 @@ export function renderTranscript(container, turns, current) {
       const body = el("div", { className: "markdown" });
       if (turn.role === "assistant") renderMarkdownInto(body, turn.text);
       else body.textContent = turn.text;
-      item.append(el("span", { className: "who", textContent: turn.role === "user" ? "You" : "Tutor" }), body);
+      item.append(el("span", { className: "who", textContent: turn.role === "user" ? "You" : "Tutor" }));
+      if (turn.mark) {
+        // Not the model's answer this time: from the answer cache, or built from the lesson.
+        const mark = el("span", { className: `mark ${turn.mark}`, textContent: turn.mark });
+        mark.dataset.mark = turn.mark;
+        item.append(mark);
+      }
+      item.append(body);
       return item;
     }),
   );

@@ -3,7 +3,8 @@
 
 import { LecternClient } from "./lectern-client.js";
 import {
-  errorView, historyItems, logEntry, parseContext, renderTranscript, resultView, savedItems,
+  conversationItems, errorView, historyItems, logEntry, markOf, parseContext, renderTranscript,
+  resultView, savedItems, transcriptOf,
 } from "./playground-view.js";
 
 const STORE_KEY = "lectern.playground";
@@ -80,6 +81,16 @@ function handle(frame) {
   switch (frame.type) {
     case "auth_success":
       $("status").title = `signed in as ${frame.user.display_name || frame.user.email}`;
+      listConversations();
+      break;
+    case "welcome": // the tutor chat greets once the socket is ready
+      state.welcome = frame.text;
+      break;
+    case "conversations":
+      $("conversation-list").replaceChildren(...conversationItems(frame));
+      break;
+    case "conversation_updated":
+      listConversations();
       break;
     case "conversation":
       if (frame.conversation_id !== state.conversation_id) {
@@ -112,6 +123,7 @@ function handle(frame) {
         completed_message_id: frame.message_id,
       });
       if (state.kind === "chat" && typeof frame.data?.text === "string") addAnswer(frame);
+      listConversations(); // a new conversation, or one that moved to the top
       break;
     case "cancelled":
       state.streaming = false;
@@ -126,6 +138,12 @@ function handle(frame) {
       $("saved").replaceChildren(...savedItems(frame, adminUrls));
       break;
     case "history":
+      if (frame.conversation_id === state.opening) {
+        // An old conversation opened from the list: its transcript, ready to continue.
+        state.transcript = transcriptOf(frame);
+        state.opening = null;
+        break;
+      }
       $("history-list").replaceChildren(...historyItems(frame));
       break;
     case "error":
@@ -178,6 +196,11 @@ function render() {
     $("preview").replaceChildren(resultView(state.preview));
   }
   $("typing").hidden = !(chat && state.typing);
+  $("welcome").hidden = !(chat && state.welcome);
+  $("welcome").textContent = state.welcome || "";
+  for (const row of $("conversation-list").querySelectorAll("li[data-conversation-id]")) {
+    row.toggleAttribute("data-current", row.dataset.conversationId === state.conversation_id);
+  }
   $("feedback").hidden = !(chat && state.completed_message_id && !state.streaming);
   $("feedback-status").textContent = state.feedback || "";
   const has = Boolean(state.conversation_id);
@@ -193,7 +216,34 @@ function render() {
 function addAnswer(frame) {
   const turns = state.transcript || [];
   if (turns.some((t) => t.message_id === frame.message_id)) return; // a resume replays it
-  state.transcript = [...turns, { role: "assistant", text: frame.data.text, message_id: frame.message_id }];
+  state.transcript = [
+    ...turns,
+    { role: "assistant", text: frame.data.text, message_id: frame.message_id, mark: markOf(frame) },
+  ];
+}
+
+/** Ask for this endpoint's conversations (the socket answers `conversations`). */
+function listConversations() {
+  if (!client) return;
+  try {
+    client.request({ type: "conversations", archived: $("conversations-archived").checked, page_size: 20 });
+  } catch {
+    // not connected yet: asked again on `auth_success`
+  }
+}
+
+/** Open a conversation of the list: its messages replace the page's, and Send continues it. */
+function openConversation(id, title) {
+  state = {
+    kind: state.kind, prompt: state.prompt, context: state.context, welcome: state.welcome,
+    conversation_id: id, title, transcript: [], opening: id,
+  };
+  $("saved").replaceChildren();
+  $("history-list").replaceChildren();
+  setError(null);
+  persist();
+  render();
+  act(() => ({ type: "history", conversation_id: id, limit: 100 }));
 }
 
 /** Show an error frame (code, message, retry_after, details), or clear with null. */
@@ -298,6 +348,15 @@ for (const button of document.querySelectorAll("#feedback button.rate")) {
   );
 }
 $("clear-log").addEventListener("click", () => $("frame-log").replaceChildren());
+$("conversation-list").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-conversation-id]");
+  if (!button || state.streaming || state.awaiting) return;
+  const id = button.dataset.conversationId;
+  if (button.classList.contains("open")) openConversation(id, button.textContent);
+  else act(() => ({ type: "update_conversation", conversation_id: id, archived: button.dataset.archived === "true" }));
+});
+$("conversations-refresh").addEventListener("click", listConversations);
+$("conversations-archived").addEventListener("change", listConversations);
 
 // --- start ----------------------------------------------------------------------------------
 
