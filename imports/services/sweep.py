@@ -5,6 +5,7 @@ the same settings. Every move is conditional on the lease it found, so sweeps in
 processes and a late worker never double anything.
 """
 
+import datetime as dt
 import logging
 from functools import partial
 
@@ -21,9 +22,21 @@ Status = StageTask.Status
 
 
 def imports_sweep() -> dict[str, int]:
-    """Requeue or fail stages with expired leases. Returns counts."""
+    """Requeue or fail stages with expired leases; send again stages queued so long ago that
+    their broker message was lost (the file broker loses what a killed worker held). Returns
+    counts."""
     now = timezone.now()
-    counts = {"requeued": 0, "failed": 0}
+    counts = {"requeued": 0, "failed": 0, "resent": 0}
+    stale = StageTask.objects.filter(
+        status__in=[Status.PENDING, Status.RETRY],
+        queued_at__lt=now - dt.timedelta(seconds=settings.JOB_QUEUED_RESEND_SECONDS),
+    ).exclude(task_id="")
+    for row in stale.order_by("pk")[:100]:
+        with transaction.atomic():
+            if StageTask.objects.filter(pk=row.pk, queued_at=row.queued_at).update(queued_at=now):
+                send = partial(stages.stage_send, row.course_import_id, row.stage, row.task_id, 0.0)
+                transaction.on_commit(send)
+                counts["resent"] += 1
     expired = StageTask.objects.filter(status=Status.STARTED, lease_expires_at__lt=now)
     for row in expired.order_by("pk")[:100]:
         if row.attempts < settings.JOB_MAX_ATTEMPTS:

@@ -189,7 +189,7 @@ def test_a_stage_whose_worker_died_is_queued_again_then_failed(
     StageTask.objects.filter(stage=1).update(
         status="STARTED", attempts=1, lease_token="dead", lease_expires_at=past
     )
-    assert imports_sweep() == {"requeued": 1, "failed": 0}
+    assert imports_sweep() == {"requeued": 1, "failed": 0, "resent": 0}
     row = StageTask.objects.get(stage=1)
     assert row.status == "RETRY" and sent[-1][2] == task_id
     StageTask.objects.filter(stage=1).update(
@@ -198,7 +198,7 @@ def test_a_stage_whose_worker_died_is_queued_again_then_failed(
         lease_token="dead2",
         lease_expires_at=past,
     )
-    assert imports_sweep() == {"requeued": 0, "failed": 1}
+    assert imports_sweep() == {"requeued": 0, "failed": 1, "resent": 0}
     row.refresh_from_db()
     assert row.status == "FAILURE" and "stopped" in row.error_message
     assert CourseImport.objects.get().status == "stage1_failed"
@@ -212,3 +212,14 @@ def test_a_second_delivery_of_a_finished_stage_does_nothing(
     assert run_sent() == ["succeeded"]
     sent.extend(again)
     assert run_sent() == ["skipped"]
+
+
+def test_a_stage_queued_long_ago_is_sent_again(owner, course, docs_repo, sent, settings):
+    """A broker message lost before any worker took it: the sweep sends the stage again."""
+    start(owner, course, str(docs_repo))
+    _, _, task_id, _ = sent.pop()
+    assert imports_sweep()["resent"] == 0  # queued just now
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.JOB_QUEUED_RESEND_SECONDS + 5)
+    StageTask.objects.filter(stage=1).update(queued_at=long_ago)
+    assert imports_sweep()["resent"] == 1
+    assert sent[-1][1:3] == (1, task_id)
