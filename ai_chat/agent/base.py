@@ -11,6 +11,10 @@ from typing import Any, Literal, Protocol
 
 Role = Literal["user", "model"]
 
+# How a provider's answer stream is read: `lean` (json over http_stream.py) or `sdk` (the SDK's
+# own stream and types). GEMINI_READER and AI_COMPAT_READER name one.
+READERS = ("lean", "sdk")
+
 
 @dataclass(frozen=True)
 class Turn:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from ai_chat.agent.base import Agent
+from ai_chat.agent.base import READERS, Agent
 from ai_chat.agent.breaker import BREAKERS, BreakerRegistry
 from ai_chat.agent.schema import Structured
 
@@ -76,7 +76,8 @@ def entry_problems(entry: Entry) -> list[str]:
     if entry.kind == "offline":
         return []
     if entry.kind == "gemini":
-        return [] if entry.api_key else ["GEMINI_API_KEY is not set"]
+        problems = [] if entry.api_key else ["GEMINI_API_KEY is not set"]
+        return problems + _reader_problems("GEMINI_READER")
     prefix = f"AI_PROVIDER_{entry.name.upper()}_"
     problems = [
         f"{prefix}{suffix} is not set"
@@ -90,7 +91,13 @@ def entry_problems(entry: Entry) -> list[str]:
     if entry.structured not in {s.value for s in Structured}:
         choices = ", ".join(s.value for s in Structured)
         problems.append(f"{prefix}STRUCTURED must be one of {choices}, not {entry.structured!r}")
-    return problems
+    return problems + _reader_problems("AI_COMPAT_READER")
+
+
+def _reader_problems(name: str) -> list[str]:
+    """A reader setting (GEMINI_READER, AI_COMPAT_READER) that names no reader."""
+    value = getattr(settings, name)
+    return [] if value in READERS else [f"{name} must be {' or '.join(READERS)}, not {value!r}"]
 
 
 def chain_problems() -> list[str]:

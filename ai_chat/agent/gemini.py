@@ -28,6 +28,7 @@ from google import genai
 from google.genai import errors, types
 
 from ai_chat.agent.base import (
+    READERS,
     AgentBlocked,
     AgentError,
     AgentInvalidRequest,
@@ -64,9 +65,6 @@ async def _track_response(response: Any) -> None:
     opened = _opened.get()
     if opened is not None:
         opened.append(response)
-
-
-READERS = ("lean", "sdk")
 
 
 class GeminiAgent:

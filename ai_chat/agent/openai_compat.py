@@ -27,6 +27,7 @@ import httpx2
 import openai
 
 from ai_chat.agent.base import (
+    READERS,
     AgentBlocked,
     AgentError,
     AgentInvalidRequest,
@@ -45,7 +46,6 @@ from ai_chat.agent.schema import Structured, inlined
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 409, 429})
-READERS = ("lean", "sdk")
 
 
 class OpenAICompatibleAgent:

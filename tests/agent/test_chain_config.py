@@ -109,6 +109,15 @@ def test_an_unknown_structured_capability_is_an_error(two_providers):
     assert any("STRUCTURED" in m and "json_object" in m for m in messages)
 
 
+@pytest.mark.parametrize("name", ["GEMINI_READER", "AI_COMPAT_READER"])
+def test_an_unknown_reader_is_an_error(two_providers, name):
+    setattr(two_providers, name, "fast")
+    messages = [m.msg for m in run_checks() if m.id == "lectern.E006"]
+    assert any(f"{name} must be lean or sdk, not 'fast'" in m for m in messages)
+    setattr(two_providers, name, "sdk")
+    assert not [m for m in run_checks() if m.id == "lectern.E006"]
+
+
 def test_offline_is_refused_in_a_chain(settings):
     """Placeholders must never stand in silently for a model that is down."""
     settings.AI_PROVIDERS = ["gemini", "offline"]
