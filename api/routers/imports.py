@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from ninja import Router, Status
 from pydantic import BaseModel, Field
 
+from api import presenters
 from api.auth import ApiRequest
 from api.errors import ApiError, Conflict, Forbidden, InvalidRequest, NotFound, TooLarge
 from api.schemas import CourseOut, ErrorOut
@@ -17,6 +18,7 @@ from imports import selectors
 from imports.exceptions import ImportRefused, StageConflict
 from imports.services import requests
 from imports.services.export import course_export_zip, generated_course
+from learning.selectors import course_get_viewable, course_roles
 
 router = Router(tags=["repository import"])
 ERRORS: dict[int, Any] = {
@@ -413,7 +415,14 @@ async def generate_course(request: ApiRequest, course_id: int) -> Any:
     summary="Stage 4's course",
 )
 async def generated_course_get(request: ApiRequest, course_id: int) -> Any:
-    return await _run(generated_course, user=request.auth, course_id=course_id)
+    def read() -> dict[str, Any]:
+        body = generated_course(user=request.auth, course_id=course_id)
+        course = course_get_viewable(user=request.auth, course_id=course_id)
+        assert course is not None  # generated_course checked the caller may edit it
+        role = course_roles(user=request.auth, course_ids=[course.pk])[course.pk]
+        return {**body, "course": presenters.course_detail(course, role=role)}
+
+    return await _run(read)
 
 
 @router.get(

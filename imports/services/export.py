@@ -5,11 +5,9 @@ import re
 import zipfile
 from typing import Any
 
-from api import presenters
 from imports.exceptions import StageConflict
 from imports.models import GeneratedCourse, ModuleContent
 from imports.selectors import AnyUser, import_get
-from learning.selectors import course_get_viewable
 
 
 def _generated(*, user: AnyUser, course_id: int) -> GeneratedCourse:
@@ -25,8 +23,8 @@ def _generated(*, user: AnyUser, course_id: int) -> GeneratedCourse:
 
 
 def generated_course(*, user: AnyUser, course_id: int) -> dict[str, Any]:
+    """Stage 4's result: its status, pathway and module contents (the API adds the course)."""
     generated = _generated(user=user, course_id=course_id)
-    course = course_get_viewable(user=user, course_id=course_id)
     contents = ModuleContent.objects.filter(pathway_module__pathway=generated.pathway_id).order_by(
         "pathway_module__sequence_order"
     )
@@ -34,7 +32,6 @@ def generated_course(*, user: AnyUser, course_id: int) -> dict[str, Any]:
     return {
         "status": generated.status,
         "pathway_id": generated.pathway_id,
-        "course": presenters.course_detail(course, role="owner"),  # type: ignore[arg-type]
         "modules": [
             {
                 "module_id": c.course_module_id,
