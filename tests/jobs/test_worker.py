@@ -157,7 +157,10 @@ def test_a_job_cancelled_while_a_worker_runs_it_stops_and_writes_nothing(tmp_pat
         tmp_path,
         migrated,
         lessons=1,
-        OFFLINE_CHUNK_DELAY_MS="100",  # about six seconds of streaming
+        # About 35 s of streaming: the cancel's `manage.py shell` takes seconds on a loaded
+        # machine, and must come while the job still runs.
+        OFFLINE_CHUNK_DELAY_MS="100",
+        OFFLINE_CHUNK_SIZE="2",
         JOB_HEARTBEAT_SECONDS="0.3",
     )
     worker.start()
