@@ -2,17 +2,19 @@
 
 What a model's server-sent event stream needs and no more: asyncio streams (TLS by the `ssl`
 module), keep-alive connections reused per event loop, chunked, sized and close-delimited
-bodies, `Accept-Encoding: identity`. An HTTP library (httpx2: h11, httpcore, anyio) costs
-about three times this per streamed chunk (bench/provider_cpu.py), which behind hundreds of
-streams is what fills a core. Failures raise httpx2's exception types (ConnectError,
-ConnectTimeout, ReadError, RemoteProtocolError), so callers map them as they map httpx2's.
-No proxies: `EventStream` (what the providers use) sends through httpx2 instead when one is
-configured for the URL. `sse_data` splits a body into server-sent events.
+bodies, `Accept-Encoding: identity` (a gzip or deflate answer is decoded all the same). An
+HTTP library (httpx2: h11, httpcore, anyio) costs about three times this per streamed chunk
+(bench/README.md, provider CPU), which behind hundreds of streams is what fills a core.
+Failures raise httpx2's exception types (ConnectError, ConnectTimeout, ReadError,
+RemoteProtocolError, DecodingError), so callers map them as they map httpx2's. No proxies:
+`EventStream` (what the providers use) sends through httpx2 instead when one is configured
+for the URL. `sse_data` splits a body into server-sent events.
 """
 
 import asyncio
 import time
 import urllib.request
+import zlib
 from collections.abc import AsyncGenerator
 from functools import cache
 from typing import Any
@@ -62,8 +64,29 @@ class StreamResponse:
         self._length = int(length) if length is not None and not self._chunked else None
         self._reusable = reusable and (self._chunked or self._length is not None)
         self._done = False
+        # We ask for identity; a gateway that compresses anyway is decoded (gzip, deflate).
+        self.encoding = names.get("content-encoding", "identity").strip()
 
     async def aiter_bytes(self) -> AsyncGenerator[bytes]:
+        """The body's bytes as they arrive, decoded."""
+        if self.encoding in ("identity", ""):
+            async for block in self._aiter_raw():
+                yield block
+            return
+        wbits = {"gzip": 31, "x-gzip": 31, "deflate": 15}.get(self.encoding)
+        if wbits is None:
+            raise httpx2.DecodingError(f"unsupported Content-Encoding {self.encoding!r}")
+        decoder = zlib.decompressobj(wbits)
+        try:
+            async for block in self._aiter_raw():
+                if data := decoder.decompress(block):
+                    yield data
+            if data := decoder.flush():
+                yield data
+        except zlib.error as exc:
+            raise httpx2.DecodingError(f"cannot decode the {self.encoding} body: {exc}") from None
+
+    async def _aiter_raw(self) -> AsyncGenerator[bytes]:
         reader = self._reader
         try:
             if self._chunked:
@@ -263,10 +286,11 @@ class EventStream:
         if isinstance(response, httpx2.Response):
             await response.aread()
             return response
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-encoding"]
         return httpx2.Response(
             response.status_code,
-            headers=response.headers,
-            content=await response.aread(),
+            headers=headers,
+            content=await response.aread(),  # decoded
             request=httpx2.Request("POST", self.base_url + path),
         )
 

@@ -5,6 +5,7 @@ test_gemini_agent.py, which runs on this client)."""
 import asyncio
 import contextlib
 import datetime
+import gzip
 import ipaddress
 import json
 import socket
@@ -72,7 +73,9 @@ async def test_connection_close_is_honoured(gemini_server):
 EVENT = {"candidates": [{"content": {"parts": [{"text": "Hi."}]}, "finishReason": "STOP"}]}
 
 
-async def one_shot_server(close_after: bool, body: bytes | None = None, tls=None):
+async def one_shot_server(
+    close_after: bool, body: bytes | None = None, tls=None, encoding: str | None = None
+):
     """A server that answers each request on a connection, then (close_after) hangs up without
     saying so: the connection the client keeps is stale."""
     peers: list[int] = []
@@ -84,11 +87,12 @@ async def one_shot_server(close_after: bool, body: bytes | None = None, tls=None
             length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
             await reader.readexactly(length)
             event = b"data: " + json.dumps(EVENT).encode() + b"\r\n\r\n"
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            if encoding:
+                event = gzip.compress(event)
+                head += b"Content-Encoding: %s\r\n" % encoding.encode()
             payload = body if body is not None else b"%x\r\n%s\r\n0\r\n\r\n" % (len(event), event)
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n" + payload
-            )
+            writer.write(head + b"Transfer-Encoding: chunked\r\n\r\n" + payload)
             await writer.drain()
             if close_after:
                 writer.close()
@@ -112,6 +116,33 @@ async def test_a_stale_kept_alive_connection_is_replaced():
         await server.wait_closed()
     assert first.text == second.text == "Hi."
     assert len(set(peers)) == 2
+
+
+async def test_a_gzip_answer_is_decoded_though_identity_was_asked_for():
+    server, _ = await one_shot_server(close_after=False, encoding="gzip")
+    port = server.sockets[0].getsockname()[1]
+    agent = GeminiAgent(api_key="k", model="m", base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    try:
+        assert (await answer(agent)).text == "Hi."
+    finally:
+        await agent.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_an_unknown_content_encoding_is_an_error_not_garbage():
+    server, _ = await one_shot_server(close_after=False, encoding="br")
+    port = server.sockets[0].getsockname()[1]
+    http = StreamingHTTP(f"http://127.0.0.1:{port}", headers={}, ssl_context=None, timeout=5)
+    try:
+        response = await http.post("x", b"{}")
+        with pytest.raises(httpx2.DecodingError):
+            await response.aread()
+        await response.aclose()
+    finally:
+        await http.aclose()
+        server.close()
+        await server.wait_closed()
 
 
 async def test_a_broken_chunked_body_is_a_protocol_error():
