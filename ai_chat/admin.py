@@ -119,7 +119,7 @@ class AIConversationAdmin(admin.ModelAdmin):
 
     fieldsets = (
         (None, {"fields": ("id", "user", "kind", "title", "status", "flagged_for_review")}),
-        ("Context", {"fields": ("pretty_context", "target_link")}),
+        ("Context", {"fields": ("pretty_context", "target_link", "summary", "summary_turns")}),
         ("Usage", {"fields": ("input_tokens", "output_tokens", "created_at", "updated_at")}),
     )
     readonly_fields = (
@@ -129,6 +129,8 @@ class AIConversationAdmin(admin.ModelAdmin):
         "title",
         "pretty_context",
         "target_link",
+        "summary",
+        "summary_turns",
         "input_tokens",
         "output_tokens",
         "created_at",

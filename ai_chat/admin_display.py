@@ -111,7 +111,7 @@ class MessageDetailsMixin:
 
 
 MESSAGE_FIELDS = (
-    ("role", "status", "model", "prompt_version"),
+    ("role", "status", "origin", "model", "prompt_version"),
     "content",
     "prompt",
     "pretty_data",

@@ -91,13 +91,7 @@ def conversation_update(
     conversation = conversation_get_for_user(user=user, conversation_id=conversation_id, kind=kind)
     fields: dict[str, Any] = {}
     if title is not None:
-        cleaned = " ".join(title.split())
-        if not cleaned:
-            raise InvalidMessage(
-                "A title needs at least one character that is not a space.",
-                details=[{"field": "title", "message": "blank"}],
-            )
-        fields["title"] = cleaned[:MAX_TITLE_LENGTH]
+        fields["title"] = clean_title(title)
     if archived is not None:
         fields["status"] = (
             AIConversation.Status.ARCHIVED if archived else AIConversation.Status.ACTIVE
@@ -107,6 +101,18 @@ def conversation_update(
         AIConversation.objects.filter(pk=conversation.pk).update(**fields)
     updated = _with_generating(AIConversation.objects.filter(pk=conversation.pk)).get()
     return conversation_summary(updated)
+
+
+def clean_title(title: str) -> str:
+    """A title as stored: spaces collapsed, at most MAX_TITLE_LENGTH; `invalid_message` when
+    nothing is left."""
+    cleaned = " ".join(title.split())
+    if not cleaned:
+        raise InvalidMessage(
+            "A title needs at least one character that is not a space.",
+            details=[{"field": "title", "message": "blank"}],
+        )
+    return cleaned[:MAX_TITLE_LENGTH]
 
 
 def conversation_check_writable(conversation: AIConversation) -> None:

@@ -24,6 +24,7 @@ from ai_chat.server_frames import (
     SavedFrame,
 )
 from ai_chat.services.context import context_plan, with_summary
+from ai_chat.services.listing import clean_title
 from ai_chat.stores.base import PreparedTurn
 from ai_chat.stores.frames import history_page
 from sockets.errors import InvalidMessage, NotFound
@@ -243,8 +244,8 @@ class MemoryStore:
         archived: bool | None,
     ) -> ConversationUpdatedFrame:
         conversation = self.get(conversation_id)
-        if title is not None and title.split():
-            conversation.title = " ".join(title.split())[:200]
+        if title is not None:
+            conversation.title = clean_title(title)
         if archived is not None:
             conversation.status = "archived" if archived else "active"
         return ConversationUpdatedFrame.make(conversation=conversation.listed(kind))

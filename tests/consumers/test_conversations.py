@@ -2,8 +2,11 @@
 archived (read only, out of the default list) and unarchived; nobody else's is reachable."""
 
 import pytest
+from channels.testing import WebsocketCommunicator
 
 from ai_chat.models import AIConversation
+from config.asgi import application
+from tests.consumers.conftest import ORIGIN, Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,3 +89,25 @@ async def test_a_blank_title_is_refused_and_changes_nothing(connect, user):
     refused = await client.error(type="update_conversation", conversation_id=cid, title="   ")
     assert refused["code"] == "invalid_message"
     assert (await AIConversation.objects.aget(pk=cid)).title == "What is a loop?"
+
+
+async def test_an_anonymous_chat_lists_and_archives_the_conversations_of_its_connection(settings):
+    """Without signing in, the list is the connection's own; the same rules apply."""
+    settings.CHAT_ALLOW_ANONYMOUS = True
+    communicator = WebsocketCommunicator(application, "/ws/ai/chat/", headers=ORIGIN)
+    communicator.scope["client"] = ("10.0.0.9", 5000)
+    assert (await communicator.connect())[0]
+    client = Client(communicator)
+    assert (await client.recv())["type"] == "welcome"
+    cid = await _ask(client, "What is a loop?")
+    listed = await client.request(type="conversations")
+    assert [c["id"] for c in listed["items"]] == [cid] and listed["items"][0]["kind"] == "chat"
+    refused = await client.error(type="update_conversation", conversation_id=cid, title=" ")
+    assert refused["code"] == "invalid_message"
+    renamed = await client.request(type="update_conversation", conversation_id=cid, title="Loops")
+    assert renamed["conversation"]["title"] == "Loops"
+    await client.request(type="update_conversation", conversation_id=cid, archived=True)
+    assert (await client.request(type="conversations"))["items"] == []
+    refused = await client.error(type="message", content="More?", conversation_id=cid)
+    assert refused["code"] == "conversation_archived"
+    await client.close()
