@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -146,6 +147,8 @@ def import_wizard(request: HttpRequest, course_id: int | None = None) -> HttpRes
         "courses": editable,
         "course": course,
         "import_available": import_available(),
+        # Without Redis the channel layer is this process's: a worker's events never arrive.
+        "events_shared": bool(settings.REDIS_URL),
         "nav": "teach",
     }
     return render(request, "pages/import.html", context)

@@ -57,6 +57,16 @@ def test_only_editors_open_a_course_wizard(client, make_user, other_user, staff_
     assert client.get(f"/courses/{course.pk}/import/").status_code == 200
 
 
+@pytest.mark.parametrize(("redis_url", "events"), [("", "local"), ("redis://x:6379/0", "shared")])
+def test_the_wizard_knows_whether_a_workers_events_can_reach_it(
+    client, user, settings, redis_url, events
+):
+    """Without Redis the channel layer is the server's own: the page reads the status instead."""
+    settings.REDIS_URL = redis_url
+    client.force_login(user)
+    assert f'data-events="{events}"' in client.get("/courses/import/").content.decode()
+
+
 def test_anonymous_visitors_sign_in_before_the_wizard(client, course):
     response = client.get(f"/courses/{course.pk}/import/")
     assert response.status_code == 302

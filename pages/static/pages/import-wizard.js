@@ -173,12 +173,15 @@ function startFollowing() {
   if (state.client || !state.courseId) return;
   byId("live-status")?.removeAttribute("hidden");
   state.client = follow([`course:${state.courseId}`], { onEvent, onResync: resync });
-  // Without the socket (reconnecting, offline), the status routes keep the bars moving.
+  // The status routes keep the bars moving while a stage runs and events cannot arrive: the
+  // socket is down (reconnecting, offline), or the server has no shared channel layer (no
+  // Redis: a worker's events stay in the worker).
+  const shared = root.dataset.events === "shared";
   setInterval(() => {
-    const live = byId("live-status")?.dataset.status;
+    const live = byId("live-status")?.dataset.status === "ready";
     const running = [1, 2, 3, 4].some((n) => started(n) && !["SUCCESS", "FAILURE"].includes(stage(n).status));
-    if (live !== "ready" && running) resync();
-  }, 4000);
+    if (running && (!live || !shared)) resync();
+  }, shared ? 4000 : 2000);
 }
 
 async function loadResults(number) {
