@@ -13,12 +13,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ai_chat.models import AIMessage
 from imports.models import StageTask
 from imports.services import stages
 from imports.services.stages import stage_announce, stage_fail
 
 logger = logging.getLogger(__name__)
 Status = StageTask.Status
+IMPORT_KINDS = ("import_document", "import_pathways", "import_module")
 
 
 def imports_sweep() -> dict[str, int]:
@@ -39,6 +41,7 @@ def imports_sweep() -> dict[str, int]:
                 counts["resent"] += 1
     expired = StageTask.objects.filter(status=Status.STARTED, lease_expires_at__lt=now)
     for row in expired.order_by("pk")[:100]:
+        _interrupt_messages(import_id=row.course_import_id)
         if row.attempts < settings.JOB_MAX_ATTEMPTS:
             with transaction.atomic():
                 taken = StageTask.objects.filter(
@@ -68,3 +71,18 @@ def imports_sweep() -> dict[str, int]:
     if any(counts.values()):
         logger.warning("import sweep: %s", counts)
     return counts
+
+
+def _interrupt_messages(*, import_id: int) -> None:
+    """The dead attempt's model calls will never end by themselves: mark them `interrupted`
+    (the stage's lease expired, so no live attempt holds it)."""
+    AIMessage.objects.filter(
+        status=AIMessage.Status.STREAMING,
+        conversation__kind__in=IMPORT_KINDS,
+        conversation__context__import_id=import_id,
+    ).update(
+        status=AIMessage.Status.INTERRUPTED,
+        error_code="interrupted",
+        error="The worker running this import stage stopped.",
+        finished_at=timezone.now(),
+    )

@@ -2,6 +2,7 @@
 4 on `ai_processing`, on a local repository made with real git and the offline provider."""
 
 import contextlib
+import json
 import shutil
 import sqlite3
 import time
@@ -115,3 +116,63 @@ def test_a_worker_imports_a_repository_into_a_course(tmp_path, migrated_sqlite):
         "imports_lessondocument d ON d.lesson_id = l.id",
     )
     assert lessons and {s for (s,) in lessons} == {"pending"}
+
+
+def test_a_stage_whose_worker_is_killed_resumes_on_the_next_worker(tmp_path, migrated_sqlite):
+    """SIGKILL mid stage 2: the lease expires, the sweep queues it again, and the next worker
+    analyses only the documents still missing."""
+    repo = make_repo(tmp_path / "widget-docs", FILES)
+    shutil.copy(migrated_sqlite, tmp_path / "db.sqlite3")
+    env = worker_env(
+        tmp_path / "db.sqlite3",
+        REPOSITORY_ALLOW_LOCAL="true",
+        OFFLINE_CHUNK_DELAY_MS="60",  # a couple of seconds per document
+        IMPORT_ANALYSIS_CONCURRENCY="1",
+        JOB_HEARTBEAT_SECONDS="0.3",
+        JOB_LEASE_SECONDS="2",
+        JOB_SWEEP_SECONDS="0.5",
+    )
+    worker = WorkerProcess(env=env)
+    if worker.env.get("REDIS_URL"):
+        worker.purge()
+    course_id = int(worker.manage("shell", "-c", SETUP).split()[-1])
+
+    def call(code: str) -> None:
+        worker.manage("shell", "-c", CALL.format(call=code.format(course=course_id)))
+
+    worker.start()
+    try:
+        call(
+            f"requests.repository_analyze_request(user=user, course_id={{course}}, "
+            f"repo_url={str(repo)!r})"
+        )
+        assert _wait_stage(worker, 1)[0] == "SUCCESS"
+        call(
+            "requests.stage1_selection_save(user=user, course_id={course}, "
+            "selected_folders=['docs'], overview_document='README.md', excluded_documents=[])"
+        )
+        call(
+            "requests.documents_analyze_request(user=user, course_id={course}, "
+            "complexity_level='beginner', additional_info='')"
+        )
+        deadline = time.monotonic() + 120
+        while not _query(worker, "SELECT id FROM imports_analyzeddocument"):
+            assert time.monotonic() < deadline, worker.log()[-3000:]
+            time.sleep(0.2)
+    finally:
+        worker.stop(kill=True)
+    done_before = len(_query(worker, "SELECT id FROM imports_analyzeddocument"))
+    assert _stages(worker)[2][0] == "STARTED" and done_before < 5
+    worker.start()  # a restarted (or any other) worker
+    try:
+        assert _wait_stage(worker, 2, timeout=180)[:2] == ("SUCCESS", 100)
+    finally:
+        worker.stop()
+    attempts, metadata = _query(
+        worker, "SELECT attempts, metadata FROM imports_stagetask WHERE stage = 2"
+    )[0]
+    assert attempts == 2
+    assert json.loads(metadata)["resumed"] == done_before
+    assert len(_query(worker, "SELECT id FROM imports_analyzeddocument")) == 5
+    streaming = _query(worker, "SELECT id FROM ai_chat_aimessage WHERE status = 'streaming'")
+    assert streaming == []  # the dead attempt's message was marked interrupted, not left
