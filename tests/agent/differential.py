@@ -56,6 +56,23 @@ async def run(
     return {"events": events, "error": error, "sent": sent}
 
 
+async def agree(
+    server: Any,
+    sdk_replies: list[Any],
+    lean_replies: list[Any],
+    request: GenerationRequest,
+    headers: tuple,
+    expect: Callable[[Result], None],
+) -> Result:
+    """Run the SDK reader on `sdk_replies` and the lean one on `lean_replies` (the same stream,
+    perhaps cut otherwise); both must yield and send the same, and pass `expect`."""
+    sdk = await run(server, "sdk", sdk_replies, request, headers)
+    lean = await run(server, "lean", lean_replies, request, headers)
+    assert lean == sdk
+    expect(lean)
+    return lean
+
+
 def text_of(result: Result) -> str:
     return "".join(e.text for e in result["events"] if isinstance(e, TextChunk))
 

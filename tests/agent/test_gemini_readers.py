@@ -28,7 +28,7 @@ from ai_chat.agent.base import (
     WebSource,
 )
 from ai_chat.agent.gemini_stream import request_body
-from tests.agent.differential import cut, failed, run, text_of, transport  # noqa: F401
+from tests.agent.differential import agree, cut, failed, text_of, transport  # noqa: F401
 from tests.fakes import gemini_server as fake
 from tests.fakes.gemini_server import STREAMS, Reply
 
@@ -121,10 +121,14 @@ def replies_for(case: str, split: int | None) -> list[Reply]:
 @pytest.mark.parametrize("split", [None, 7], ids=["by-event", "7-byte-pieces"])
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 async def test_readers_agree_on_recorded_streams(gemini_server, transport, case, split):  # noqa: F811
-    sdk = await run(gemini_server, "sdk", replies_for(case, None), REQUEST, HEADERS)
-    lean = await run(gemini_server, "lean", replies_for(case, split), REQUEST, HEADERS)
-    assert lean == sdk
-    EXPECTED[case](lean)
+    await agree(
+        gemini_server,
+        replies_for(case, None),
+        replies_for(case, split),
+        REQUEST,
+        HEADERS,
+        EXPECTED[case],
+    )
 
 
 HTTP_CASES: dict[str, tuple[list[Reply], Callable[[dict[str, Any]], None]]] = {
@@ -153,10 +157,7 @@ HTTP_CASES: dict[str, tuple[list[Reply], Callable[[dict[str, Any]], None]]] = {
 @pytest.mark.parametrize("case", sorted(HTTP_CASES))
 async def test_readers_agree_on_http_errors(gemini_server, transport, case):  # noqa: F811
     replies, expect = HTTP_CASES[case]
-    sdk = await run(gemini_server, "sdk", replies, REQUEST, HEADERS)
-    lean = await run(gemini_server, "lean", replies, REQUEST, HEADERS)
-    assert lean == sdk
-    expect(lean)
+    lean = await agree(gemini_server, replies, replies, REQUEST, HEADERS, expect)
     if case.startswith("429"):
         assert lean["error"]["status"] == 429 and lean["error"]["retry_after"] == 0.01
 

@@ -36,38 +36,30 @@ async def answer(agent):
     return [event async for event in agent.stream(REQUEST)][-1]
 
 
-async def test_a_kept_alive_connection_is_reused(gemini_server):
-    agent = gemini_server.make_agent()
+async def connections_used(server, replies) -> int:
+    """How many connections one agent of `server` used for a generation per reply."""
+    agent = server.make_agent()
     try:
-        for _ in range(3):
-            gemini_server.push(Reply(chunks=["Hi."]))
+        for reply in replies:
+            server.push(reply)
             assert isinstance(await answer(agent), Completion)
     finally:
         await agent.aclose()
-    assert len({request.peer for request in gemini_server.requests}) == 1
+    return len({request.peer for request in server.requests})
+
+
+async def test_a_kept_alive_connection_is_reused(gemini_server):
+    assert await connections_used(gemini_server, [Reply(chunks=["Hi."])] * 3) == 1
 
 
 async def test_an_openai_stream_read_to_done_keeps_its_connection(openai_server):
     """After `[DONE]` the body is read to its end, so the next request reuses the connection."""
-    agent = openai_server.make_agent()
-    try:
-        for _ in range(3):
-            openai_server.push(OpenAIReply(chunks=["Hi."]))
-            assert isinstance(await answer(agent), Completion)
-    finally:
-        await agent.aclose()
-    assert len({request.peer for request in openai_server.requests}) == 1
+    assert await connections_used(openai_server, [OpenAIReply(chunks=["Hi."])] * 3) == 1
 
 
 async def test_connection_close_is_honoured(gemini_server):
-    agent = gemini_server.make_agent()
-    try:
-        for _ in range(2):
-            gemini_server.push(Reply(chunks=["Hi."], headers={"Connection": "close"}))
-            assert isinstance(await answer(agent), Completion)
-    finally:
-        await agent.aclose()
-    assert len({request.peer for request in gemini_server.requests}) == 2
+    closing = Reply(chunks=["Hi."], headers={"Connection": "close"})
+    assert await connections_used(gemini_server, [closing] * 2) == 2
 
 
 EVENT = {"candidates": [{"content": {"parts": [{"text": "Hi."}]}, "finishReason": "STOP"}]}
@@ -130,35 +122,35 @@ async def test_a_gzip_answer_is_decoded_though_identity_was_asked_for():
         await server.wait_closed()
 
 
-async def test_an_unknown_content_encoding_is_an_error_not_garbage():
-    server, _ = await one_shot_server(close_after=False, encoding="br")
-    port = server.sockets[0].getsockname()[1]
-    http = StreamingHTTP(f"http://127.0.0.1:{port}", headers={}, ssl_context=None, timeout=5)
-    try:
-        response = await http.post("x", b"{}")
-        with pytest.raises(httpx2.DecodingError):
-            await response.aread()
-        await response.aclose()
-    finally:
-        await http.aclose()
-        server.close()
-        await server.wait_closed()
-
-
-async def test_a_broken_chunked_body_is_a_protocol_error():
-    server, _ = await one_shot_server(close_after=True, body=b"zz\r\n")
+@contextlib.asynccontextmanager
+async def body_of(**server_options):
+    """The body a `one_shot_server(**server_options)` answers, as the lean client reads it."""
+    server, _ = await one_shot_server(**server_options)
     port = server.sockets[0].getsockname()[1]
     http = StreamingHTTP(f"http://127.0.0.1:{port}/v1beta", headers={}, ssl_context=None, timeout=5)
     try:
         response = await http.post("models/m:streamGenerateContent?alt=sse", b"{}")
         assert response.status_code == 200
-        with pytest.raises(httpx2.RemoteProtocolError):
-            await response.aread()
-        await response.aclose()
+        try:
+            yield response.aread()
+        finally:
+            await response.aclose()
     finally:
         await http.aclose()
         server.close()
         await server.wait_closed()
+
+
+async def test_an_unknown_content_encoding_is_an_error_not_garbage():
+    async with body_of(close_after=False, encoding="br") as reading:
+        with pytest.raises(httpx2.DecodingError):
+            await reading
+
+
+async def test_a_broken_chunked_body_is_a_protocol_error():
+    async with body_of(close_after=True, body=b"zz\r\n") as reading:
+        with pytest.raises(httpx2.RemoteProtocolError):
+            await reading
 
 
 async def test_an_unreachable_server_is_a_connect_error():

@@ -26,7 +26,7 @@ from ai_chat.agent.base import (
     Turn,
     Usage,
 )
-from tests.agent.differential import cut, failed, run, text_of, transport  # noqa: F401
+from tests.agent.differential import agree, cut, failed, text_of, transport  # noqa: F401
 from tests.fakes import openai_server as fake
 from tests.fakes.gemini_server import STREAMS
 from tests.fakes.openai_server import Reply
@@ -85,10 +85,14 @@ def replies_for(case: str, split: int | None) -> list[Reply]:
 @pytest.mark.parametrize("split", [None, 7], ids=["by-event", "7-byte-pieces"])
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 async def test_readers_agree_on_recorded_streams(openai_server, transport, case, split):  # noqa: F811
-    sdk = await run(openai_server, "sdk", replies_for(case, None), REQUEST, HEADERS)
-    lean = await run(openai_server, "lean", replies_for(case, split), REQUEST, HEADERS)
-    assert lean == sdk
-    EXPECTED[case](lean)
+    await agree(
+        openai_server,
+        replies_for(case, None),
+        replies_for(case, split),
+        REQUEST,
+        HEADERS,
+        EXPECTED[case],
+    )
 
 
 HTTP_CASES: dict[str, tuple[list[Reply], Callable[[dict[str, Any]], None]]] = {
@@ -120,9 +124,6 @@ HTTP_CASES: dict[str, tuple[list[Reply], Callable[[dict[str, Any]], None]]] = {
 @pytest.mark.parametrize("case", sorted(HTTP_CASES))
 async def test_readers_agree_on_http_errors(openai_server, transport, case):  # noqa: F811
     replies, expect = HTTP_CASES[case]
-    sdk = await run(openai_server, "sdk", replies, REQUEST, HEADERS)
-    lean = await run(openai_server, "lean", replies, REQUEST, HEADERS)
-    assert lean == sdk
-    expect(lean)
+    lean = await agree(openai_server, replies, replies, REQUEST, HEADERS, expect)
     if case.startswith("429"):
         assert lean["error"]["status"] == 429 and lean["error"]["retry_after"] == 0.02
