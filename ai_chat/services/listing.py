@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, QuerySet
 
 from ai_chat.exceptions import ConversationArchived
+from ai_chat.kinds import socket_kind_names
 from ai_chat.models import AIConversation, AIMessage
 from ai_chat.services.conversations import conversation_get_for_user
 from sockets.errors import InvalidMessage
@@ -33,9 +34,12 @@ class ConversationPage:
 def conversations_for_user(
     *, user: User, kind: str | None = None, archived: bool = False
 ) -> QuerySet[AIConversation]:
-    """The user's conversations (of one kind, or all), last activity first."""
+    """The user's conversations (of one kind, or all), last activity first: those of a socket
+    endpoint, where they can be continued (an import's model calls are reviewed in the admin)."""
     status = AIConversation.Status.ARCHIVED if archived else AIConversation.Status.ACTIVE
-    conversations = AIConversation.objects.filter(user=user, status=status)
+    conversations = AIConversation.objects.filter(
+        user=user, status=status, kind__in=socket_kind_names()
+    )
     if kind is not None:
         conversations = conversations.filter(kind=kind)
     return _with_generating(conversations).order_by("-updated_at", "-pk")

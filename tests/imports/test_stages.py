@@ -10,7 +10,7 @@ import pytest
 
 from ai_chat.kinds import get_kind
 from ai_chat.kinds.base import ResultInvalid
-from ai_chat.models import AIMessage
+from ai_chat.models import AIConversation, AIMessage
 from imports.models import AnalyzedDocument, LessonDocument, Pathway, StageTask
 from lessons.models import Lesson
 from tests.fakes.gemini_server import FakeGeminiServer, Reply, placeholder_reply
@@ -215,3 +215,11 @@ def test_an_unavailable_provider_is_retried_then_fails_with_a_sentence(
     assert outcomes == ["retrying"] * (settings.JOB_MAX_ATTEMPTS - 1) + ["failed"]
     row = StageTask.objects.get(stage=2)
     assert row.status == "FAILURE" and row.error_message.endswith("start the stage again later.")
+
+
+def test_an_imports_model_calls_stay_out_of_my_conversations(owner, course, through):
+    """They are reviewable in the admin, but no socket continues them: the list leaves them out."""
+    through(2)
+    assert AIConversation.objects.filter(kind="import_document").count() == 5
+    status, page = call(owner, "get", "/api/conversations")
+    assert status == 200 and page["count"] == 0
