@@ -429,6 +429,14 @@ async def generated_course_get(request: ApiRequest, course_id: int) -> Any:
     "/courses/{course_id}/export",
     response={200: None, **ERRORS},
     summary="The course as Markdown files, zipped",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The course as a zip of Markdown files.",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
 )
 async def export(request: ApiRequest, course_id: int) -> Any:
     """`application/zip`: one folder per module, a Markdown file per lesson."""
