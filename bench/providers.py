@@ -1,5 +1,7 @@
-"""The cost of the provider path: CPU per chunk and per request through each SDK, what the
+"""The cost of the provider path: CPU per chunk and per request through each agent (their lean
+readers by default; `GEMINI_READER`/`AI_COMPAT_READER=sdk` are the SDKs' own), what the
 fallback chain adds, and how long a hand-over takes when the first provider is down.
+bench/provider_cpu.py compares the readers with a bare reader, the server in its own process.
 
 The fake servers (tests/fakes) run in threads of this process; CPU is measured with
 `time.thread_time()` on the event loop's thread only, so their work is not counted (but they
@@ -69,8 +71,11 @@ async def run(requests: int, chunks: int) -> list[tuple[str, dict[str, float]]]:
             o_reply()
 
         rows = [
-            ("gemini (google-genai)", await measure(gemini.make_agent(), g_reply, requests)),
-            ("openai-compatible (openai)", await measure(compat.make_agent(), o_reply, requests)),
+            ("gemini (GeminiAgent)", await measure(gemini.make_agent(), g_reply, requests)),
+            (
+                "openai-compatible (OpenAICompatibleAgent)",
+                await measure(compat.make_agent(), o_reply, requests),
+            ),
             (
                 "chain of one: openai-compatible",
                 await measure(FallbackAgent([link(compat.make_agent())]), o_reply, requests),

@@ -114,6 +114,12 @@ class EventHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        super().setup()
+        # Each event is its own small write: without this, Nagle's algorithm holds the next one
+        # until the client's delayed ACK (about 40 ms) on a kept-alive connection.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     @property
     def fake(self) -> FakeServer[Any]:
         return self.server.fake  # type: ignore[attr-defined]
