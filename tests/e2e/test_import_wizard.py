@@ -3,8 +3,9 @@ server (speaking Gemini's protocol, answering each stage's schema) import a repo
 makes with real git. The instructor reads a repository that is not there yet (stage 1 fails with
 its sentence), creates it, presses Retry, picks folders and an overview, analyses, asks for
 pathways (the model's first answer is no valid result: stage 3 fails, Retry), picks one side by
-side with the others and reaches the course; the bars move from `import` events without a
-reload, and a reload finds every stage where it was from the status routes.
+side with the others and reaches the course, whose lessons cite the repository's files; the bars
+move from `import` events without a reload, and a reload finds every stage where it was from the
+status routes.
 
 Screenshots go to `$PAGES_SCREENSHOT_DIR` when it is set (to look at the pages)."""
 
@@ -22,7 +23,7 @@ from tests.e2e.test_pages import (  # noqa: F401
 )
 from tests.e2e.test_pages_csp import RECORD_VIOLATIONS
 from tests.fakes.gemini_server import FakeGeminiServer, Reply, placeholder_reply
-from tests.imports.repository.gitrepo import make_repo
+from tests.imports.repository.gitrepo import git, make_repo
 from tests.redis_server import redis_up
 from tests.worker.process import WorkerProcess, worker_env
 
@@ -35,6 +36,12 @@ from courses.models import Course
 from django.contrib.auth import get_user_model
 ida = get_user_model().objects.create_user("ida", "ida@example.com", "pw-ida-123", first_name="Ida")
 Course.objects.create(owner=ida, title="Java for young coders")
+"""
+
+CITED = """
+from lessons.models import LessonSource
+for source in LessonSource.objects.filter(lesson_id={lesson_id}, kind="document"):
+    print(f"{{source.path}}@{{source.commit}}")
 """
 
 DOCS: dict[str, str | bytes] = {
@@ -237,6 +244,24 @@ def test_an_instructor_turns_a_repository_into_a_course(browser, stack):  # noqa
             page.locator('.lesson [data-role=badge][data-status="pending"]').first
         ).to_be_visible()
         shot(page, "wizard-course-page")
+
+        # A lesson, written on opening, cites the repository files it was grounded in, at the
+        # commit that was read. (Read after a reload: the sources are recorded by a receiver of
+        # the same transition that publishes the completed event, so a live page may ask first.)
+        page.locator(".lesson .lesson-title").first.click()
+        expect(page.locator("#lesson-badge")).to_have_attribute(
+            "data-status", "completed", timeout=180_000
+        )
+        lesson_id = int(page.locator("#lesson").get_attribute("data-lesson-id") or 0)
+        page.reload()
+        sources = page.locator("#source-list li")
+        expect(sources.first).to_be_visible()
+        rows = [r for r in stack.shell(CITED.format(lesson_id=lesson_id)).split() if "@" in r]
+        commit = git(stack.repo, "rev-parse", "HEAD")
+        assert rows and all(row.split("@")[0] in DOCS for row in rows), rows
+        assert {row.split("@")[1] for row in rows} == {commit}, rows
+        assert sources.count() == len(rows)
+        shot(page, "wizard-lesson-sources")
     finally:
         page.context.close()
 
