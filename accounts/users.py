@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.firebase import AuthFailed, FirebaseClaims, verify_firebase_token
 from accounts.models import FirebaseAccount
+from accounts.signin_cache import signin_cache
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser
@@ -84,13 +85,33 @@ def user_for_firebase_claims(claims: FirebaseClaims) -> AbstractUser:
         user.save(update_fields=changed)
     if account.last_seen_at < timezone.now() - LAST_SEEN_RESOLUTION:
         account.save(update_fields=["last_seen_at"])  # auto_now stamps it
+    seen_at = account.last_seen_at
+    transaction.on_commit(lambda: signin_cache.put(("uid", claims.uid), user, seen_at))
     return user
 
 
+def _cached_user(claims: FirebaseClaims) -> AbstractUser | None:
+    """The uid's user as signed in moments ago, when the database would say the same: same
+    profile claims (nothing to update) and `last_seen_at` not due."""
+    found = signin_cache.get(("uid", claims.uid))
+    if found is None:
+        return None
+    user, seen_at = found
+    if seen_at < timezone.now() - LAST_SEEN_RESOLUTION:
+        return None
+    if any(getattr(user, f) != v for f, v in _profile_from_claims(claims).items()):
+        return None
+    cached: AbstractUser = user
+    return cached
+
+
 async def authenticate_token(token: str) -> tuple[AbstractUser, FirebaseClaims]:
-    """Verify `token` and map it to its Django user, both off the event loop."""
+    """Verify `token` and map it to its Django user, both off the event loop (the mapping from
+    the sign-in cache when the uid signed in moments ago on this process)."""
     claims = await sync_to_async(verify_firebase_token, thread_sensitive=False)(token)
-    user = await database_sync_to_async(user_for_firebase_claims)(claims)
+    user = _cached_user(claims)
+    if user is None:
+        user = await database_sync_to_async(user_for_firebase_claims)(claims)
     return user, claims
 
 

@@ -256,6 +256,11 @@ FIREBASE_CLOCK_SKEW_SECONDS = env_int("FIREBASE_CLOCK_SKEW_SECONDS", 5, minimum=
 AUTH_TIMEOUT_SECONDS = env_float("AUTH_TIMEOUT_SECONDS", 10.0)
 # How often an open socket checks again that its session is alive and its user active.
 AUTH_RECHECK_SECONDS = env_float("AUTH_RECHECK_SECONDS", 30.0)
+# A session's or Firebase uid's user is remembered this long per process, so that a reconnect
+# storm does not queue two reads per socket on the database thread (0: off). Signing out or
+# saving the user forgets it at once on the same process; another process's change is seen
+# within this bound (accounts/signin_cache.py).
+AUTH_CACHE_SECONDS = env_float("AUTH_CACHE_SECONDS", 5.0)
 
 # --- Limits (defaults from PROTOCOL.md) ---------------------------------------------------
 MAX_MESSAGE_LENGTH = env_int("MAX_MESSAGE_LENGTH", 2000, minimum=1)

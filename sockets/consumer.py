@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts.firebase import AuthFailed
+from accounts.signin_cache import signin_cache
 from accounts.users import authenticate_token, user_payload
 from ops import metrics
 from ops.logging import bind_ref
@@ -65,10 +66,12 @@ def signed_in_user_state(user_id: int, session_key: str | None) -> str:
     the socket in is gone, or now belongs to someone else). ORM: call it off the loop."""
     active = get_user_model().objects.filter(pk=user_id, is_active=True).exists()
     if not active:
+        signin_cache.forget_user(user_id)  # changed elsewhere: no new socket of it from here
         return "disabled"
     if session_key is not None:
         user = user_for_session(session_key)
         if not user.is_authenticated or user.pk != user_id:
+            signin_cache.forget_user(user_id)
             return "signed_out"
     return "ok"
 

@@ -24,6 +24,17 @@ def fresh_provider_breakers():
 
 
 @pytest.fixture(autouse=True)
+def fresh_signin_cache():
+    """Each test starts with nobody remembered as signed in (the flushed database sends no
+    signals, and a later test may reuse a user's id or a uid)."""
+    from accounts.signin_cache import signin_cache
+
+    signin_cache.clear()
+    yield
+    signin_cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def clean_redis_keys(settings):
     """With REDIS_URL set, each test starts without other tests' limits and stream logs."""
     if not settings.REDIS_URL:

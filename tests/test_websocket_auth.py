@@ -1,6 +1,7 @@
 """The handshake's session user, through the whole ASGI application with a real session cookie."""
 
 import json
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -9,6 +10,7 @@ from django.test import Client
 
 from config.asgi import application
 from sockets.session import SessionUserMiddleware
+from tests.consumers.conftest import count_queries  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,3 +118,71 @@ async def test_an_open_socket_is_not_served_after_its_session_ends(user, setting
     assert frame == {"type": "auth_error", "code": code, "message": frame["message"]}
     assert (await communicator.receive_output(timeout=5))["code"] == 4401
     await communicator.disconnect()
+
+
+def signed_in_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+async def test_a_session_that_signed_in_moments_ago_signs_in_without_the_database(
+    user,
+    count_queries,  # noqa: F811
+):
+    """The session's user is remembered (AUTH_CACHE_SECONDS): a reconnect reads nothing."""
+    cookie = await database_sync(session_cookie_for, user)
+    counter = count_queries()
+    assert (await first_frame(cookie))["type"] == "auth_success"
+    assert counter.statements, "the first socket reads the session and the user"
+    counter.reset()
+    frame = await first_frame(cookie)
+    assert frame["type"] == "auth_success" and frame["user"]["id"] == user.pk
+    signing_in = [
+        sql for sql in counter.statements if any(t in sql for t in ("django_session", "auth_user"))
+    ]
+    assert signing_in == []  # (the heartbeat's own queries may fall into the window)
+
+
+@pytest.mark.parametrize("end", ["sign_out", "deactivate", "password"])
+async def test_a_remembered_session_is_forgotten_when_it_ends_on_this_process(user, end):
+    """Signing out, deactivating the user or changing the password (a new session hash) here
+    forget the remembered session at once: the next socket is anonymous."""
+    client = await database_sync(signed_in_client, user)
+    cookie = client.cookies["sessionid"].value
+    assert (await first_frame(cookie))["type"] == "auth_success"  # remembered now
+    if end == "sign_out":
+        await database_sync(client.logout)
+    elif end == "deactivate":
+        user.is_active = False
+        await user.asave()
+    else:
+        user.set_password("a-new-password-123")
+        await user.asave()
+    assert (await first_frame(cookie))["code"] == "auth_required"
+
+
+async def test_a_sign_out_elsewhere_reaches_new_sockets_within_the_cache_bound(user, monkeypatch):
+    """The session deleted by another process (no signal here): new sockets are still signed
+    in for at most AUTH_CACHE_SECONDS, then anonymous."""
+    from django.contrib.sessions.models import Session
+
+    from accounts import signin_cache as cache_module
+
+    cookie = await database_sync(session_cookie_for, user)
+    assert (await first_frame(cookie))["type"] == "auth_success"
+    await Session.objects.filter(session_key=cookie).adelete()
+    assert (await first_frame(cookie))["type"] == "auth_success"  # the documented bound
+    later = time.monotonic() + cache_module.signin_cache.ttl() + 1
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: later)
+    assert (await first_frame(cookie))["code"] == "auth_required"
+
+
+async def test_no_cache_with_auth_cache_seconds_0(user, settings):
+    from django.contrib.sessions.models import Session
+
+    settings.AUTH_CACHE_SECONDS = 0
+    cookie = await database_sync(session_cookie_for, user)
+    assert (await first_frame(cookie))["type"] == "auth_success"
+    await Session.objects.filter(session_key=cookie).adelete()
+    assert (await first_frame(cookie))["code"] == "auth_required"

@@ -169,11 +169,50 @@ async def test_disabled_firebase_user_is_user_disabled_then_close_4401(connect, 
 
 
 async def test_inactive_django_user_is_user_disabled_then_close_4401(connect, firebase):
-    """A valid token of a Firebase user whose Django user is inactive gets user_disabled."""
+    """A valid token of a Firebase user whose Django user is inactive gets user_disabled, at
+    once after the user was saved inactive (the sign-in cache forgets the user)."""
     client, answer = await signed_in(connect, firebase, uid="u9")
     await client.close()
-    await get_user_model().objects.filter(pk=answer["user"]["id"]).aupdate(is_active=False)
+    django_user = await get_user_model().objects.aget(pk=answer["user"]["id"])
+    django_user.is_active = False
+    await django_user.asave()
     frames, code = await auth_refused(connect, firebase.token("u9"))
+    assert [(f["type"], f["code"]) for f in frames] == [("auth_error", "user_disabled")]
+    assert code == 4401
+
+
+async def test_a_uid_signed_in_moments_ago_signs_in_without_the_database(
+    connect, firebase, count_queries
+):
+    """The uid -> user mapping is remembered (AUTH_CACHE_SECONDS): a reconnect reads nothing."""
+    client, first = await signed_in(connect, firebase, uid="fb-c", email="c@example.com")
+    await client.close()
+    counter = count_queries()
+    _client, again = await signed_in(connect, firebase, uid="fb-c", email="c@example.com")
+    assert again["user"] == first["user"]
+    signing_in = [
+        sql
+        for sql in counter.statements
+        if any(t in sql for t in ("accounts_firebaseaccount", "auth_user"))
+    ]
+    assert signing_in == []  # (the heartbeat's own queries may fall into the window)
+
+
+async def test_a_deactivation_elsewhere_reaches_new_sockets_within_the_cache_bound(
+    connect, firebase, monkeypatch
+):
+    """Deactivated without this process's signals (another process, a bulk update): new
+    sockets of the uid are still served for at most AUTH_CACHE_SECONDS, then user_disabled."""
+    from accounts import signin_cache as cache_module
+
+    client, answer = await signed_in(connect, firebase, uid="u10")
+    await client.close()
+    await get_user_model().objects.filter(pk=answer["user"]["id"]).aupdate(is_active=False)
+    served, _ = await signed_in(connect, firebase, uid="u10")  # the documented bound
+    await served.close()
+    later = time.monotonic() + cache_module.signin_cache.ttl() + 1
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: later)
+    frames, code = await auth_refused(connect, firebase.token("u10"))
     assert [(f["type"], f["code"]) for f in frames] == [("auth_error", "user_disabled")]
     assert code == 4401
 
