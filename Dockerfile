@@ -1,5 +1,6 @@
-# The Lectern image: the Procfile's `web` by default (daphne serving config.asgi); compose runs
-# the `worker` from the same image. Static files are collected at build and served by WhiteNoise.
+# The Lectern image: the Procfile's `web` by default (config/web.py: uvicorn serving config.asgi,
+# one process per core with REDIS_URL set, or WEB_CONCURRENCY of them); compose runs the
+# `worker` from the same image. Static files are collected at build and served by WhiteNoise.
 FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
@@ -18,4 +19,4 @@ RUN DEBUG=true python manage.py collectstatic --no-input -v0 \
     && mkdir -p var && chown lectern:lectern var
 USER lectern
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --no-input && exec daphne -b ${HOST:-0.0.0.0} -p ${PORT:-8000} --websocket-max-message-size ${DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE:-1048576} --websocket-max-frame-size ${DAPHNE_WEBSOCKET_MAX_FRAME_SIZE:-1048576} config.asgi:application"]
+CMD ["sh", "-c", "python manage.py migrate --no-input && exec python -m config.web"]

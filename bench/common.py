@@ -39,6 +39,9 @@ COURSE_PATH = "/ws/ai/course-generation/"
 COURSE_CONTENT = "Java for kids"
 CHUNK_SIZE = 10
 REDIS_URL = "redis://127.0.0.1:6379/0"
+# The production web command's servers (`web1`, `web2`: config/web.py with WEB_CONCURRENCY 1 or
+# 2) share this Redis database, flushed before each starts (--web-redis-url to change it).
+WEB_REDIS_URL = os.environ.get("LECTERN_BENCH_WEB_REDIS_URL", "redis://127.0.0.1:6379/6")
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 # One key per benchmark run: sessions made by `manage.py shell` must verify in every server.
@@ -67,11 +70,34 @@ def raise_nofile(target: int = 1 << 20) -> int:
 # --- /proc ----------------------------------------------------------------------------------
 
 
+def proc_tree(pid: int) -> list[int]:
+    """A process and its descendants (the server processes `config.web` starts)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo.extend(int(child) for child in f.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return found
+
+
 def proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    """User + system CPU of a process and its descendants (all threads), in seconds."""
+    total = 0
+    for member in proc_tree(pid):
+        try:
+            with open(f"/proc/{member}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            if member == pid:
+                raise
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
 
 
 def machine_busy_seconds() -> float:
@@ -83,11 +109,18 @@ def machine_busy_seconds() -> float:
 
 
 def proc_rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    """VmRSS of a process and its descendants, in KiB."""
+    total = 0
+    for member in proc_tree(pid):
+        try:
+            with open(f"/proc/{member}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            if member == pid:
+                raise
+    return total
 
 
 def proc_threads(pid: int) -> int:
@@ -192,7 +225,11 @@ class Server:
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
-        _wait_port(self.port, self.process, self.log_path)
+        try:
+            _wait_port(self.port, self.process, self.log_path)
+        except BaseException:  # never leave a server that did not come up running
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -274,8 +311,18 @@ def real_server(
     migrate: bool = True,
     **env: str,
 ) -> Server:
-    """A daphne or uvicorn process serving config.asgi; not started yet (call .start())."""
+    """A daphne or uvicorn process serving config.asgi; not started yet (call .start()).
+
+    `web1`, `web2`, ...: the production command (`python -m config.web`, uvicorn) with that
+    many processes behind one port, sharing WEB_REDIS_URL (flushed here) for limits, connection
+    counts, stream logs and events."""
     db_url = database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    if kind.startswith("web"):
+        import redis
+
+        redis_url = env.pop("REDIS_URL", WEB_REDIS_URL)
+        redis.Redis.from_url(redis_url).flushdb()
+        env = {"WEB_CONCURRENCY": kind[3:] or "0", "REDIS_URL": redis_url, **env}
     values = server_env(workdir / "unused.sqlite3")
     values.update(
         DATABASE_URL=db_url,
@@ -287,7 +334,8 @@ def real_server(
         **BENCH_LIMITS,
     )
     values.update(env)
-    server = Server(kind, [PYTHON, "-m", "tests.e2e.serve", kind], values, workdir)
+    serve = "web" if kind.startswith("web") else kind
+    server = Server(kind, [PYTHON, "-m", "tests.e2e.serve", serve], values, workdir)
     if migrate:
         server.manage("migrate", "--no-input", "-v0")
     return server

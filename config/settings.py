@@ -198,8 +198,13 @@ SECURE_CSP = {
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 
-# daphne: refuse WebSocket messages and frames over 1 MiB explicitly (the protocol answers
-# text frames over 64 KiB with `message_too_large`; anything far larger is dropped by daphne).
+# Web server processes behind the one port (config/web.py): 0 = one per core with REDIS_URL and
+# PostgreSQL, else one (per-process limits and stream logs need Redis to be shared).
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 0, minimum=0)
+
+# Refuse WebSocket messages (uvicorn, config/web.py; daphne also frames) over 1 MiB explicitly
+# (the protocol answers text frames over 64 KiB with `message_too_large`; anything far larger
+# is dropped by the server).
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = env_int("DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE", 1024 * 1024)
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = env_int("DAPHNE_WEBSOCKET_MAX_FRAME_SIZE", 1024 * 1024)
 

@@ -22,9 +22,11 @@ def test_the_procfile_names_web_and_worker_and_each_program_exists():
             words = shlex.split(step.replace("exec ", "", 1))
             program = shutil.which(words[0], path=f"{bin_dir}:/usr/bin:/bin")
             assert program or words[0] == "python", words[0]
-            if words[0] == "python":
+            if words[0] == "python" and words[1] == "-m":
+                assert (ROOT / (words[2].replace(".", "/") + ".py")).exists(), words[2]
+            elif words[0] == "python":
                 assert (ROOT / words[1]).exists()
-    assert "-p ${PORT:-8000}" in processes["web"]
+    assert processes["web"].endswith("exec python -m config.web")  # HOST, PORT, WEB_CONCURRENCY
     assert "-Q ai_processing,repo_analysis" in processes["worker"]
 
 

@@ -2,7 +2,10 @@
 
 Only what cannot run here is redirected, from environment variables the tests set: where
 firebase-admin fetches certificates and looks up users (the tests' fake speaks the real
-protocol). Usage: python -m tests.e2e.serve daphne|uvicorn PORT
+protocol). Usage: python -m tests.e2e.serve daphne|uvicorn|web PORT
+
+`web` is the production command (`python -m config.web`: uvicorn, WEB_CONCURRENCY processes);
+its processes are spawned, and import this module again, which redirects Firebase in each.
 """
 
 import os
@@ -25,8 +28,12 @@ def _redirect_firebase() -> None:
 def main() -> None:
     server, port = sys.argv[1], sys.argv[2]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    _redirect_firebase()
-    if server == "daphne":
+    if server == "web":
+        from config import web
+
+        os.environ.update(HOST="127.0.0.1", PORT=port)
+        web.main()
+    elif server == "daphne":
         from daphne.cli import CommandLineInterface
         from django.conf import settings
 
@@ -53,6 +60,31 @@ def main() -> None:
     else:
         raise SystemExit(f"unknown server {server!r}")
 
+
+def _count_tasks_to(path: str) -> None:
+    """Benchmarks (bench/soak.py): append `pid count` of this process's unfinished asyncio tasks
+    to `path` every 5 s, from a thread (the count is taken from asyncio's registry)."""
+    import asyncio
+    import threading
+    import time
+
+    def run() -> None:
+        while True:
+            time.sleep(5)
+            try:
+                tasks = [t for t in list(asyncio.tasks._scheduled_tasks) if not t.done()]
+            except RuntimeError:  # the registry changed while copied: next time
+                continue
+            with open(path, "a") as out:
+                out.write(f"{os.getpid()} {len(tasks)}\n")
+
+    threading.Thread(target=run, name="task-count", daemon=True).start()
+
+
+# Here, not in main(): a `web` process is spawned and imports this module as its main module.
+_redirect_firebase()
+if os.environ.get("LECTERN_BENCH_TASKS_FILE"):
+    _count_tasks_to(os.environ["LECTERN_BENCH_TASKS_FILE"])
 
 if __name__ == "__main__":
     main()
