@@ -44,6 +44,14 @@ def is_final(frame: Frame) -> bool:
     return frame.frame_type in FINAL_TYPES
 
 
+# An ended generation's frames stay in this process's memory this long (a socket that comes
+# back at once replays them exactly); after that a `resume` reads the Redis mirror (kept for
+# STREAM_LOG_TTL_SECONDS) or rebuilds the message from the database. Kept for the whole TTL,
+# they held about 0.3 MB per generation for an hour: a soak's RSS grew 65 MB a minute at 200
+# generations a minute (bench/README.md, 2026-12-01).
+ENDED_LOCAL_SECONDS = 60.0
+
+
 class StreamHub:
     """Process-wide registry of generation streams."""
 
@@ -75,7 +83,8 @@ class StreamHub:
         if final:
             stream.ended = True
             stream.listeners.clear()
-            asyncio.get_running_loop().call_later(self.ttl, self._streams.pop, message_id, None)
+            keep = min(self.ttl, ENDED_LOCAL_SECONDS)
+            asyncio.get_running_loop().call_later(keep, self._streams.pop, message_id, None)
         if self.mirror is not None:
             self.mirror.append(message_id, frame)
 
