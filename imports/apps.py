@@ -13,16 +13,16 @@ class ImportsConfig(AppConfig):
         from imports.events import import_events_declare
         from imports.services.grounding import (
             lesson_documents_material,
-            lesson_grounding_published,
+            lesson_grounding_recorded,
         )
         from imports.services.sweep import imports_sweep
         from jobs.worker import sweep_register
         from lessons.materials import lesson_material_register
-        from lessons.signals import lesson_generation_changed
+        from lessons.signals import lesson_content_applied
 
         import_events_declare()
         sweep_register(imports_sweep)
         lesson_material_register(lesson_documents_material)
-        lesson_generation_changed.connect(
-            lesson_grounding_published, dispatch_uid="imports.lesson_grounding_published"
+        lesson_content_applied.connect(
+            lesson_grounding_recorded, dispatch_uid="imports.lesson_grounding_recorded"
         )

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lessons.models import Lesson, LessonRevision, LessonSource
-from lessons.signals import GenerationChange, lesson_generation_changed
+from lessons.signals import GenerationChange, lesson_content_applied, lesson_generation_changed
 
 CONTENT_FIELDS = (
     "title",
@@ -45,6 +45,7 @@ def lesson_apply_content(
     lesson.generation_error = ""
     lesson.generated_content_hash = content_hash(lesson.content)
     lesson.save()
+    lesson_content_applied.send(sender=Lesson, lesson=lesson)
     _generation_changed(lesson, job_id)
     return lesson
 

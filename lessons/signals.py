@@ -1,7 +1,10 @@
-"""Signals of lessons, sent once the transaction that made the change has committed.
+"""Signals of lessons.
 
 `lessons` imports no app above it: apps that tell people about lessons (`learning` publishes
-the realtime events) connect receivers here.
+the realtime events) connect receivers here. `lesson_generation_changed` is sent once the
+transaction that made the change has committed; `lesson_content_applied` inside it, so what its
+receivers write (an import's document sources) commits with the content and is there when the
+change is announced.
 """
 
 from dataclasses import dataclass
@@ -27,3 +30,7 @@ class GenerationChange:
 
 # Sent with `change` (a GenerationChange) after every committed generation status transition.
 lesson_generation_changed = Signal()
+
+# Sent with `lesson` inside the transaction that applies generated content (before the commit
+# that announces it); a receiver's writes commit, or roll back, with the content.
+lesson_content_applied = Signal()

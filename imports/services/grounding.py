@@ -7,6 +7,7 @@ repository's address at that commit. A link that does not resolve is dropped, th
 flagged (its conversation too, for review) and the note says the share that resolved.
 """
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,8 @@ from ai_chat.models import AIConversation
 from imports.models import CourseImport, LessonDocument, LessonGrounding, RepositoryFile
 from imports.services.documents import DATA_NOTE, delimited, document_excerpt
 from lessons.models import Lesson, LessonSource
-from lessons.signals import GenerationChange
+
+logger = logging.getLogger(__name__)
 
 
 def lessons_mark_changed(*, course_import: CourseImport) -> int:
@@ -66,10 +68,14 @@ def lesson_documents_material(lesson: Lesson) -> str:
     return "\n".join(parts) if len(parts) > 1 else ""
 
 
-def lesson_grounding_published(sender: Any, *, change: GenerationChange, **kwargs: Any) -> None:
-    """Receiver of `lesson_generation_changed`: a completed lesson's sources are recorded."""
-    if change.generation_status == Lesson.GenerationStatus.COMPLETED:
-        lesson_document_sources_record(lesson_id=change.lesson_id)
+def lesson_grounding_recorded(sender: Any, *, lesson: Lesson, **kwargs: Any) -> None:
+    """Receiver of `lesson_content_applied`: the lesson's document sources are recorded in the
+    transaction that completes it, so a page told of the completion reads them. A failure to
+    record them is logged and keeps the lesson (its savepoint alone rolls back)."""
+    try:
+        lesson_document_sources_record(lesson_id=lesson.pk)
+    except Exception:
+        logger.exception("recording the document sources of lesson %s failed", lesson.pk)
 
 
 @transaction.atomic

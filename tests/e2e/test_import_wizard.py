@@ -245,15 +245,13 @@ def test_an_instructor_turns_a_repository_into_a_course(browser, stack):  # noqa
         ).to_be_visible()
         shot(page, "wizard-course-page")
 
-        # A lesson, written on opening, cites the repository files it was grounded in, at the
-        # commit that was read. (Read after a reload: the sources are recorded by a receiver of
-        # the same transition that publishes the completed event, so a live page may ask first.)
+        # A lesson, written on opening, shows the repository files it was grounded in (at the
+        # commit that was read) as soon as it completes.
         page.locator(".lesson .lesson-title").first.click()
         expect(page.locator("#lesson-badge")).to_have_attribute(
             "data-status", "completed", timeout=180_000
         )
         lesson_id = int(page.locator("#lesson").get_attribute("data-lesson-id") or 0)
-        page.reload()
         sources = page.locator("#source-list li")
         expect(sources.first).to_be_visible()
         rows = [r for r in stack.shell(CITED.format(lesson_id=lesson_id)).split() if "@" in r]

@@ -86,3 +86,22 @@ def test_reimporting_marks_the_lessons_whose_files_changed(
     assert RepositoryFile.objects.get(path="docs/guide.md").text.startswith("# Guide\n\nA new")
     guide.refresh_from_db()
     assert guide.generation_status == "completed"  # kept: an instructor decides to regenerate
+
+
+def test_the_document_sources_are_there_when_the_completion_is_announced(
+    owner, user, course, through, monkeypatch
+):
+    """A page told that the lesson completed reads its sources at once: they commit with the
+    content, before the `generation` event goes out."""
+    through(4)
+    lesson = imported_lesson("docs/guide.md")
+    seen: list[int] = []
+
+    def publish(*, room: str, event: str, action: str, payload: dict) -> None:
+        if payload["generation_status"] == "completed" and room.startswith("lesson:"):
+            rows = LessonSource.objects.filter(lesson_id=payload["lesson_id"], kind="document")
+            seen.append(rows.count())
+
+    monkeypatch.setattr("learning.lesson_events.publish_event", publish)
+    assert generate(user, lesson) == "succeeded"
+    assert seen == [1]
