@@ -24,7 +24,11 @@ def test_several_processes_without_redis_are_refused_with_the_reason():
 def test_several_processes_share_their_metrics_through_one_directory(tmp_path, monkeypatch):
     """Each scrape of /metrics reaches one process: they keep values in one directory, made
     fresh (or emptied) when the server starts."""
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    # Set, then deleted, through monkeypatch: its undo then removes the value share_metrics
+    # writes into os.environ itself (a delenv of an absent name records nothing to undo, and
+    # the deleted directory leaked into later tests' workers).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     assert web.share_metrics(1) is None
     made = web.share_metrics(2)
     assert made is not None and made.is_dir()
