@@ -10,9 +10,9 @@ import asyncio
 import json
 
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.e2e.server import LiveServer, create_user, server_env, session_cookie
+from tests.e2e.test_multiprocess import _open, _until
 from tests.redis_server import needs_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/6"
@@ -73,23 +73,6 @@ def web(tmp_path_factory):
     assert live.process is not None and live.process.returncode == 0, live.log()[-3000:]
 
 
-async def _open(live: LiveServer, cookie: str):
-    ws = await connect(
-        f"{live.ws_url}/ws/ai/course-generation/",
-        additional_headers={"Cookie": cookie, "Origin": live.url},
-    )
-    assert json.loads(await ws.recv())["type"] == "auth_success"
-    return ws
-
-
-async def _until(ws, *types, timeout=60):
-    frames = []
-    async with asyncio.timeout(timeout):
-        while not frames or frames[-1]["type"] not in types:
-            frames.append(json.loads(await ws.recv()))
-    return frames
-
-
 def test_two_processes_serve_one_port(web):
     """30 sockets at once each complete a generation, and both processes ran some of them
     (every message names the process that ran it: `worker` is host:pid:id)."""
@@ -98,7 +81,7 @@ def test_two_processes_serve_one_port(web):
     async def one(i: int) -> str:
         ws = await _open(live, cookie)
         await ws.send(json.dumps({"type": "message", "content": f"Course {i}"}))
-        frames = await _until(ws, "complete", "error")
+        frames = await _until(ws, "complete", "error", timeout=60)
         await ws.close()
         return frames[-1]["type"] if frames[-1]["type"] == "complete" else str(frames[-1])
 
