@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import resource
 import sys
 import time
@@ -501,6 +502,70 @@ async def handshake(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# --- storm: every client reconnects at once, with the browser client's jittered backoff ------
+
+
+async def storm(p: dict[str, Any]) -> dict[str, Any]:
+    """`total` clients lose their socket at t0 and reconnect as lectern-client.js does: wait a
+    random delay in [ceiling / 2, ceiling], ceiling = min(30 s, 500 ms x 2^attempt), open, sign
+    in (cookie), and on any failure (refused, reset, no `auth_success` within `auth_timeout`)
+    try again with the next attempt's delay. Reported: when 50%, 99% and all were signed in."""
+    host, port, path = p.get("host", "127.0.0.1"), p["port"], p["path"]
+    total, cookies = p["total"], p["cookies"]
+    base, ceiling_max, auth_timeout = 0.5, 30.0, p.get("auth_timeout", 10.0)
+    signed_in: list[float] = []
+    attempts: Counter[int] = Counter()
+    failures: Counter[str] = Counter()
+    sockets: list[LeanWebSocket] = []
+    t0 = time.monotonic()
+
+    async def client(i: int) -> None:
+        attempt = 0
+        while time.monotonic() - t0 < p.get("give_up", 300):
+            ceiling = min(ceiling_max, base * 2**attempt)
+            await asyncio.sleep(ceiling / 2 + random.random() * ceiling / 2)
+            attempt += 1
+            try:
+                ws = await connect(
+                    host, port, path, headers={"Cookie": cookies[i % len(cookies)]},
+                    timeout=auth_timeout,
+                )  # fmt: skip
+                payload, now, _c = await ws.recv(timeout=auth_timeout)
+                if frame_type(payload) != b"auth_success":
+                    ws.abort()
+                    raise RuntimeError(payload[:60].decode(errors="replace"))
+            except Exception as exc:
+                failures[type(exc).__name__] += 1
+                continue
+            signed_in.append(now - t0)
+            attempts[attempt] += 1
+            sockets.append(ws)
+            return
+
+    with LoopLag() as lag:
+        cpu0 = cpu_now()
+        await asyncio.gather(*(client(i) for i in range(total)))
+        t1, cpu1 = time.monotonic(), cpu_now()
+    await close_all(sockets)
+    done = sorted(signed_in)
+
+    def at(fraction: float) -> float:
+        return done[max(0, int(fraction * total) - 1)] if len(done) >= fraction * total else -1
+
+    return {
+        "total": total,
+        "ok": len(done),
+        "t50": at(0.5),
+        "t99": at(0.99),
+        "t100": at(1.0),
+        "attempts": dict(sorted(attempts.items())),
+        "failures": dict(failures.most_common(4)),
+        "client_cores": (cpu1 - cpu0) / (t1 - t0),
+        "client_loop_lag_p99_ms": lag.p99_ms(),
+        "window": [t0, t1],
+    }
+
+
 # --- resume: a generation on process A, resumed on process B --------------------------------------
 
 
@@ -589,6 +654,7 @@ WORKLOADS = {
     "idle": idle,
     "handshake": handshake,
     "resume": resume,
+    "storm": storm,
 }
 
 
