@@ -63,6 +63,15 @@ def _on_worker_init(**kwargs: Any) -> None:
     _refuse_unsafe_production()
     broker_folders_ensure()
     broker_processed_prune()
+    _relay_events_without_redis()
+
+
+def _relay_events_without_redis() -> None:
+    """On the in-memory channel layer a worker's events would reach no socket: store them for
+    the web process to send (realtime/relay.py)."""
+    from realtime.relay import relay_enable
+
+    relay_enable()
 
 
 def _refuse_unsafe_production() -> None:

@@ -301,7 +301,8 @@ WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 10.0)
 # killed process leaves within about four beats.
 PRESENCE_HEARTBEAT_SECONDS = env_float("PRESENCE_HEARTBEAT_SECONDS", 10.0)
 # Without REDIS_URL only: how often a server looks for notifications stored by another process
-# (`manage.py notify`) to send them to its open pages; 0 turns that off.
+# (`manage.py notify`) and for the events its workers stored (realtime/relay.py), to send them
+# to its open pages; 0 turns that off.
 NOTIFICATIONS_POLL_SECONDS = env_float("NOTIFICATIONS_POLL_SECONDS", 2.0)
 
 # /metrics without a staff session: these addresses or networks (the Prometheus servers).

@@ -24,3 +24,21 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class RelayedEvent(models.Model):
+    """An event a worker published without a shared channel layer, for the web process to send.
+
+    Only the embedded defaults use it (no REDIS_URL: the in-memory layer of a Celery worker
+    reaches no socket): realtime/relay.py.
+    """
+
+    room = models.CharField(max_length=200)
+    event = models.CharField(max_length=50)
+    action = models.CharField(max_length=20)
+    payload = models.JSONField(default=dict)
+    timestamp = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.event}/{self.action} to {self.room}"

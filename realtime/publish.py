@@ -24,7 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from ops import metrics
-from realtime import registry, sequence
+from realtime import registry, relay, sequence
 from realtime.rooms import Room, parse_room
 
 logger = logging.getLogger(__name__)
@@ -98,8 +98,20 @@ async def apublish_event(*, room: str, event: str, action: str, payload: Mapping
 
 
 def send_now(event: Event) -> None:
-    """Number and send an event from synchronous code; a failure is logged, never raised."""
+    """Number and send an event from synchronous code; a failure is logged, never raised.
+
+    In a worker on the in-memory layer the event is stored for the web process instead
+    (realtime/relay.py)."""
     try:
+        if relay.relaying():
+            relay.relay_store(
+                room=event.room.name,
+                event=event.event,
+                action=event.action,
+                payload=event.payload,
+                timestamp=event.timestamp,
+            )
+            return
         seq = sequence.next_seq(event.room.name)
         async_to_sync(_group_send)(event, seq)
     except Exception:

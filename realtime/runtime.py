@@ -9,7 +9,8 @@ process); the users who left are announced with `presence` `delete`. So a viewer
 dead process leaves within about four beats.
 
 Without Redis (the in-memory layer reaches this process only), it polls for notifications that
-other processes stored (`manage.py notify`) and publishes them here: realtime/notification_poll.py.
+other processes stored (`manage.py notify`) and the events workers stored, and publishes them
+here: realtime/notification_poll.py and realtime/relay.py.
 """
 
 import asyncio
@@ -24,6 +25,7 @@ from realtime.notification_poll import NotificationPoll
 from realtime.people import user_names
 from realtime.presence import Changes, LocalPresence, RedisPresence
 from realtime.publish import apublish_event
+from realtime.relay import EventRelayPoll
 from realtime.rooms import parse_room
 from sockets.redis import redis_errors
 from sockets.runtime import ProcessRuntime, runtime
@@ -43,6 +45,7 @@ class RealtimeRuntime:
             self.presence = LocalPresence()
             if settings.NOTIFICATIONS_POLL_SECONDS > 0:
                 process.spawn(NotificationPoll().run_forever(), name="lectern-notification-poll")
+                process.spawn(EventRelayPoll().run_forever(), name="lectern-event-relay")
         else:
             self.presence = RedisPresence(redis, ttl=3 * heartbeat_seconds())
             process.spawn(self._beat_forever(), name="lectern-presence")
