@@ -108,7 +108,9 @@ CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_WORKER_SEND_TASK_EVENTS", Fals
 # task's module; anything else goes to the AI queue (a worker always listens there).
 CELERY_TASK_DEFAULT_QUEUE = AI_QUEUE
 # An import's stages 2 to 4 wait on the model, not the repository: named before the glob.
+# Routed here, not with `queue=` on the task (deprecated in Celery 5, gone in 6).
 CELERY_TASK_ROUTES = {
+    "jobs.*": {"queue": AI_QUEUE},
     "imports.tasks.document_analyser_task": {"queue": AI_QUEUE},
     "imports.tasks.learning_pathway_task": {"queue": AI_QUEUE},
     "imports.tasks.modules_generation_task": {"queue": AI_QUEUE},

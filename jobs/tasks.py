@@ -13,7 +13,6 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     name="jobs.lesson_job_run",
-    queue="ai_processing",
     acks_late=True,
     reject_on_worker_lost=True,
     # Hard limit above the job's own asyncio deadline, so the job ends itself cleanly first.
@@ -27,7 +26,7 @@ def lesson_job_run(job_id: int) -> str:
     return outcome
 
 
-@shared_task(name="jobs.sweep", queue="ai_processing")
+@shared_task(name="jobs.sweep")
 def jobs_sweep_task() -> dict[str, int]:
     """Requeue or fail jobs whose worker died (for a beat schedule, if one runs)."""
     return jobs_sweep()
