@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from courses.models import Course, Module
-from lessons.models import Lesson
+from lessons.models import Lesson, LessonSource
 
 
 def lesson_summary(lesson: Lesson) -> dict[str, Any]:
@@ -56,12 +56,23 @@ def course_detail(course: Course, *, role: str) -> dict[str, Any]:
     }
 
 
+def source_out(source: LessonSource) -> dict[str, str]:
+    return {
+        "kind": source.kind,
+        "title": source.title,
+        "uri": source.uri,
+        "path": source.path,
+        "heading": source.heading,
+        "commit": source.commit,
+    }
+
+
 def lesson_detail(
     lesson: Lesson, *, sources: list[dict[str, str]] | None = None, job_id: int | None = None
 ) -> dict[str, Any]:
-    """`sources` default to the lesson's stored `LessonSource` rows (title, uri)."""
+    """`sources` default to the lesson's stored `LessonSource` rows."""
     if sources is None:
-        sources = [{"title": s.title, "uri": s.uri} for s in lesson.sources.all()]
+        sources = [source_out(source) for source in lesson.sources.all()]
     return {
         "id": lesson.pk,
         "course_id": lesson.course_id,

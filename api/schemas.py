@@ -82,8 +82,12 @@ class CourseIn(BaseModel):
 
 
 class SourceOut(BaseModel):
+    kind: str = Field(description="`web` (a page found by search) or `document` (a repository's).")
     title: str
-    uri: str
+    uri: str = Field(description="The page, or the document's address at `commit`; may be empty.")
+    path: str = Field(description="The document's path in the repository; empty for web pages.")
+    heading: str = Field(description="The document's heading the lesson draws on, if known.")
+    commit: str = Field(description="The commit the document was read at; empty for web pages.")
 
 
 class LessonOut(BaseModel):

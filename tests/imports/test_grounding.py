@@ -43,7 +43,11 @@ def test_a_generated_lesson_is_written_from_its_documents_and_cites_them(
     assert (check.cited, check.resolved, check.flagged) == (1, 1, False)
     assert check.note.startswith("1 of 1 sources resolved")
     status, detail = call(owner, "get", f"/api/lessons/{lesson.pk}")
-    assert status == 200 and detail["sources"] and detail["generation_status"] == "completed"
+    assert status == 200 and detail["generation_status"] == "completed"
+    [cited] = detail["sources"]
+    where = (cited["kind"], cited["path"], cited["heading"])
+    assert where == ("document", "docs/guide.md", "Guide")
+    assert cited["commit"] == sources[0].commit
 
 
 def test_a_source_that_does_not_resolve_is_dropped_and_the_lesson_flagged(

@@ -28,6 +28,13 @@ function renderSources(sources) {
       node.target = "_blank";
     }
     item.append(node);
+    if (source.path) {
+      // a repository document: where it is, so a reader can find it without a link
+      const where = document.createElement("code");
+      where.className = "source-path";
+      where.textContent = source.heading ? `${source.path} › ${source.heading}` : source.path;
+      item.append(" ", where);
+    }
     list.append(item);
   }
   // Google's search suggestions, required beside grounded content: its own sandboxed document
