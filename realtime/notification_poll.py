@@ -8,16 +8,15 @@ started, every `NOTIFICATIONS_POLL_SECONDS`, and publishes those it did not publ
 arrived in a snapshot is not shown twice.
 """
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.utils import timezone
 
 from realtime.models import Notification
 from realtime.notifications import notification_payload, notifications_published_here
+from realtime.polling import poll_forever
 from realtime.publish import apublish_event
 
 logger = logging.getLogger(__name__)
@@ -39,14 +38,7 @@ class NotificationPoll:
         self.seen: dict[int, datetime] = {}
 
     async def run_forever(self) -> None:
-        while True:
-            await asyncio.sleep(max(float(settings.NOTIFICATIONS_POLL_SECONDS), 0.1))
-            try:
-                await self.poll()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("looking for new notifications failed")
+        await poll_forever(self.poll, failing="looking for new notifications failed")
 
     async def poll(self) -> int:
         """Publish what is new since the last poll; return how many were published."""

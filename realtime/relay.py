@@ -9,7 +9,6 @@ Notifications are left out: the server already sends stored notifications
 (realtime/notification_poll.py). With Redis nothing here runs: the layer is shared.
 """
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from realtime.models import RelayedEvent
+from realtime.polling import poll_forever
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +77,7 @@ class EventRelayPoll:
         self.last_id: int | None = None
 
     async def run_forever(self) -> None:
-        while True:
-            await asyncio.sleep(max(float(settings.NOTIFICATIONS_POLL_SECONDS), 0.1))
-            try:
-                await self.poll()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("relaying the workers' events failed")
+        await poll_forever(self.poll, failing="relaying the workers' events failed")
 
     async def poll(self) -> int:
         """Send what was stored since the last poll; return how many were sent."""
