@@ -21,6 +21,7 @@ from imports.models import (
 )
 from imports.selectors import AnyUser, course_for_import, stage2_estimate
 from imports.services.stages import stage_is_running, stage_queue, stage_rows, stages_reset
+from lessons.models import Lesson
 
 Status = StageTask.Status
 
@@ -164,4 +165,22 @@ def course_generate_request(*, user: AnyUser, course_id: int) -> StageTask:
     _require(course_import=course_import, stage=3, action="generate the course")
     if not Stage3Selection.objects.filter(course_import=course_import).exists():
         raise StageConflict("Choose a pathway first (POST stage3-selections).")
+    written = lessons_written_from(course_import)
+    if written:
+        # Stage 4 replaces the modules it wrote before, lessons and all: never a written one.
+        raise StageConflict(
+            f"{written} lesson(s) this import wrote have been generated (or are generating); "
+            "building the course again would delete them. Import into a new course, or "
+            "delete those modules first."
+        )
     return stage_queue(course_import=course_import, stage=4)
+
+
+def lessons_written_from(course_import: CourseImport) -> int:
+    """How many lessons an earlier stage 4 wrote that are no longer skeletons."""
+    return (
+        Lesson.objects.filter(course=course_import.course, import_documents__isnull=False)
+        .exclude(generation_status__in=["pending", "failed"])
+        .distinct()
+        .count()
+    )

@@ -223,3 +223,19 @@ def test_an_imports_model_calls_stay_out_of_my_conversations(owner, course, thro
     assert AIConversation.objects.filter(kind="import_document").count() == 5
     status, page = call(owner, "get", "/api/conversations")
     assert status == 200 and page["count"] == 0
+
+
+def test_building_the_course_again_never_deletes_a_generated_lesson(owner, course, through):
+    """Stage 4 replaces the modules it wrote; once one of their lessons is written, it refuses
+    (409 with the way out) and nothing is deleted."""
+    through(4)
+    base = f"/api/courses/{course.pk}"
+    imported = Lesson.objects.filter(import_documents__isnull=False).distinct()
+    written = imported.first()
+    Lesson.objects.filter(pk=written.pk).update(generation_status="completed", content="# Kept")
+    status, answer = call(owner, "post", f"{base}/generate-course")
+    assert status == 409
+    assert "1 lesson(s)" in answer["error"]["message"]
+    assert Lesson.objects.get(pk=written.pk).content == "# Kept"
+    Lesson.objects.filter(pk=written.pk).update(generation_status="failed", content="")
+    assert call(owner, "post", f"{base}/generate-course")[0] == 202
