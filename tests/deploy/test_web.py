@@ -48,12 +48,9 @@ def test_the_production_checks_run_where_uvicorn_imports_the_application():
     refuses the checks' database queries: they run in a thread there and still report."""
     import asyncio
 
-    from django.core import checks
-    from django.core.exceptions import SynchronousOnlyOperation
-
     async def on_the_loop() -> list[str]:
-        with pytest.raises(SynchronousOnlyOperation):
-            checks.run_checks(databases=["default"])  # what a check on the loop would do
+        # Whether a check queries here depends on the database (SQLite's do, and Django
+        # refuses them on a loop); off the loop they run and report either way.
         return [message.id for message in _checks_off_the_loop()]
 
     assert "lectern.E001" in asyncio.run(on_the_loop())  # the tests' development SECRET_KEY

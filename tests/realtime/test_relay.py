@@ -11,8 +11,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def relaying():
-    assert relay.relay_enable(), "the test settings use the in-memory layer"
+def relaying(settings):
+    """A worker on the embedded defaults' in-memory layer (whatever layer this run uses)."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    assert relay.relay_enable()
     yield
     relay._relaying = False
 
