@@ -8,8 +8,10 @@ class ImportsConfig(AppConfig):
     name = "imports"
 
     def ready(self) -> None:
-        """Declare the `import` event, sweep stages whose worker died with the job sweep, and
-        ground lessons in their documents (prompt material, sources once generated)."""
+        """Register the import's kinds, declare the `import` event, sweep stages whose worker
+        died with the job sweep, and ground lessons in their documents (prompt material,
+        sources once generated)."""
+        from imports import kinds
         from imports.events import import_events_declare
         from imports.services.grounding import (
             lesson_documents_material,
@@ -19,7 +21,9 @@ class ImportsConfig(AppConfig):
         from jobs.worker import sweep_register
         from lessons.materials import lesson_material_register
         from lessons.signals import lesson_content_applied
+        from ops import metrics
 
+        metrics.labels_declare(kinds=kinds.NAMES)
         import_events_declare()
         sweep_register(imports_sweep)
         lesson_material_register(lesson_documents_material)

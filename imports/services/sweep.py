@@ -14,13 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from ai_chat.models import AIMessage
+from imports.kinds import NAMES as IMPORT_KINDS
 from imports.models import StageTask
 from imports.services import stages
 from imports.services.stages import stage_announce, stage_fail
 
 logger = logging.getLogger(__name__)
 Status = StageTask.Status
-IMPORT_KINDS = ("import_document", "import_pathways", "import_module")
 
 
 def imports_sweep() -> dict[str, int]:
