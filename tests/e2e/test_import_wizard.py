@@ -232,6 +232,8 @@ def test_an_instructor_turns_a_repository_into_a_course(browser, stack):  # noqa
         shot(page, "wizard-reloaded")
 
         assert page.evaluate("window.cspViolations") == []
+        # the link is filled in once the generated course is read: wait for it, then follow it
+        expect(page.locator("#export")).to_have_attribute("href", re.compile(r"/export$"))
         export = page.request.get(urljoin(page.url, page.locator("#export").get_attribute("href")))
         assert export.ok and export.headers["content-type"] == "application/zip"
         assert export.body()[:2] == b"PK"
