@@ -69,7 +69,7 @@ async def attempt_stream(
     parser = PartialParser() if job.kind.structured and publish is not None else None
     text: list[str] = []
     length = 0
-    ids = {"conversation_id": job.conversation_uuid, "message_id": job.message_uuid}
+    frame_of = StreamingFrame.chunks_of(job.conversation_uuid, job.message_uuid)
     stream = agent.stream(request)
     try:
         async for event in stream:
@@ -86,9 +86,7 @@ async def attempt_stream(
             length += len(event.text)
             if parser is not None and length >= parser.next_at:
                 partial = parser.maybe_parse("".join(streamed))
-            await publish(
-                StreamingFrame.make(**ids, index=index, chunk=event.text, partial=partial)
-            )
+            await publish(frame_of(index, event.text, partial))
     finally:
         await stream.aclose()  # type: ignore[attr-defined]  # closes the HTTP stream
     raise AgentUnavailable("The provider ended the stream without finishing.")
