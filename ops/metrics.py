@@ -149,6 +149,7 @@ def labels_declare(*, kinds: Iterable[str] = (), endpoints: Iterable[str] = ()) 
     """Called at start-up by the app owning them: add kinds and endpoints to the vocabularies
     and create their series at 0."""
     KINDS.update(kinds)
+    _CHUNK_LATENCY_SERIES.clear()  # a kind seen before it was declared counted as OTHER
     ENDPOINTS.update(endpoints)
     _init_kind_series(kinds=(*kinds, OTHER), endpoints=(*endpoints, OTHER))
 
@@ -195,10 +196,19 @@ def generation_finished(kind: str, outcome: str) -> None:
     GENERATIONS.labels(_bounded(kind, KINDS), _bounded(outcome, OUTCOMES)).inc()
 
 
+# CHUNK_LATENCY's series by kind; a kind outside KINDS maps to OTHER's series, so the
+# dictionary holds at most the kinds the code asks with.
+_CHUNK_LATENCY_SERIES: dict[str, Any] = {}
+
+
 def observe_chunk_latency(kind: str, seconds: float) -> None:
-    """One chunk's time from the provider to the socket."""
+    """One chunk's time from the provider to the socket (once per chunk per socket: the
+    labelled series is looked up once per kind, not per chunk)."""
     if isinstance(seconds, int | float) and seconds >= 0:
-        CHUNK_LATENCY.labels(_bounded(kind, KINDS)).observe(seconds)
+        series = _CHUNK_LATENCY_SERIES.get(kind)
+        if series is None:
+            series = _CHUNK_LATENCY_SERIES[kind] = CHUNK_LATENCY.labels(_bounded(kind, KINDS))
+        series.observe(seconds)
 
 
 def error_frame(code: str) -> None:

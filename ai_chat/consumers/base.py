@@ -250,7 +250,7 @@ class BaseAIConsumer(SignedInConsumer):
             async for frame in self.generation.hub.follow(
                 message_id, after_index=after_index, fallback=lambda: store.replay(message_id)
             ):
-                await self._relay_frame(frame, request_id)
+                await self._relay_frame(frame, message_id, request_id)
         except asyncio.CancelledError:
             raise
         except ClientGone:  # the client left mid-stream; the generation goes on, resumable
@@ -264,7 +264,9 @@ class BaseAIConsumer(SignedInConsumer):
             with contextlib.suppress(Exception):  # the socket itself may be what failed
                 await self.send_frame(lost.to_frame(message_id=message_id), request_id)
 
-    async def _relay_frame(self, frame: ServerFrame, request_id: str | None) -> None:
+    async def _relay_frame(
+        self, frame: ServerFrame, message_id: str, request_id: str | None
+    ) -> None:
         """Send one frame of a followed generation (`typing` off just before its end)."""
         if self.typing_frames and is_final(frame):
             assert isinstance(frame, CompleteFrame | CancelledFrame | ErrorFrame)
@@ -274,4 +276,4 @@ class BaseAIConsumer(SignedInConsumer):
             await self.send_frame(typing, request_id)
         await self.send_frame(frame, request_id)
         if isinstance(frame, StreamingFrame):
-            metrics.chunk_sent(self.kind, str(frame.message_id), frame.index)
+            metrics.chunk_sent(self.kind, message_id, frame.index)
