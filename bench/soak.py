@@ -16,7 +16,11 @@ value at the end of warm-up (target: within 10%), the server's error lines (targ
 every generation checked in the database: none left `streaming`, and as many `completed` and
 `cancelled` messages as the clients saw `complete` and `cancelled` frames.
 
-Usage: python -m bench.soak [--minutes 30] [--users 150] [--server web1]
+With `--provider gemini` the course comes from a fake Gemini server in its own process
+(bench/upstream.py: the same 201 chunks, 20 ms apart, read by Lectern through AI_PROVIDER=gemini
+and its real provider code), as in `bench.streaming --provider gemini`.
+
+Usage: python -m bench.soak [--minutes 30] [--users 150] [--server web1] [--provider gemini]
 """
 
 from __future__ import annotations
@@ -35,11 +39,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (
+    CHUNK_SIZE,
     COURSE_PATH,
     Database,
     Workdir,
     add_common_args,
+    add_provider_args,
     fmt,
+    gemini_env,
+    gemini_upstream,
     machine_busy_seconds,
     make_sessions,
     print_table,
@@ -214,7 +222,9 @@ def main() -> None:
     parser.add_argument("--sample-seconds", type=float, default=30)
     parser.add_argument("--warmup-minutes", type=float, default=3)
     parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE)
     add_common_args(parser)
+    add_provider_args(parser)
     args = parser.parse_args()
     raise_nofile()
     tally = Tally()
@@ -223,13 +233,21 @@ def main() -> None:
         Database(args.database, workdir) as database_url,
     ):
         tasks_file = workdir / "tasks.txt"
-        server = real_server(
-            args.server,
-            workdir,
-            database_url=database_url,
-            LECTERN_BENCH_TASKS_FILE=str(tasks_file),
-            **server_overrides(args),
-        )
+        upstream = gemini_upstream(workdir, args, 20) if args.provider == "gemini" else None
+        try:
+            server = real_server(
+                args.server,
+                workdir,
+                database_url=database_url,
+                LECTERN_BENCH_TASKS_FILE=str(tasks_file),
+                **(gemini_env(upstream, args.gemini_reader) if upstream else {}),
+                **server_overrides(args),
+            )
+        except BaseException:
+            if upstream is not None:
+                upstream.stop()
+            raise
+        server.upstream = upstream  # stopped with the server
         cookies = make_sessions(server, args.sessions)
         server.start()
         samples: list[dict[str, Any]] = []
@@ -271,7 +289,7 @@ def main() -> None:
     warm = sum(1 for s in samples if s["minute"] <= args.warmup_minutes)
     warm = min(max(warm - 1, 0), max(len(samples) - 1, 0))
     print_table(
-        f"Soak: {args.server}, {args.users} users, {args.minutes:g} min, "
+        f"Soak: {args.server}, {args.provider} provider, {args.users} users, {args.minutes:g} min, "
         f"{args.database} (samples every {args.sample_seconds:g} s)",
         ["minute", "RSS MB", "open files", "asyncio tasks", "server cores", "other cores",
          "generations started", "client errors"],
