@@ -142,6 +142,20 @@ class StreamHub:
             stream.listeners.discard(queue)
 
 
+# KEYS[i] is the log of the frame ARGV[i + 1]; ARGV[1] the logs' time to live in seconds.
+MIRROR_SCRIPT = """
+for i, key in ipairs(KEYS) do
+  redis.call('RPUSH', key, ARGV[i + 1])
+  redis.call('EXPIRE', key, ARGV[1])
+  redis.call('PUBLISH', key, ARGV[i + 1])
+end
+return #KEYS
+"""
+# Frames per script call: Redis runs a script to its end before anything else, so a call is
+# kept short (about a millisecond) however far behind the writer is.
+WRITE_BATCH = 500
+
+
 class RedisMirror:
     """Copies frames to Redis for other processes; follows streams that run elsewhere."""
 
@@ -152,6 +166,7 @@ class RedisMirror:
         self.ttl = ttl
         self.prefix = prefix
         self.silence_timeout = float(getattr(settings, "GEMINI_STALL_SECONDS", 30)) + 15
+        self._script = self.redis.register_script(MIRROR_SCRIPT)
         self._pending: list[tuple[str, str]] = []
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -181,13 +196,18 @@ class RedisMirror:
                 logger.error("stream mirror dropped %d frames after retries", len(batch))
 
     async def _write(self, batch: list[tuple[str, str]]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for message_id, payload in batch:
-            key = self._key(message_id)
-            pipe.rpush(key, payload)
-            pipe.expire(key, self.ttl)
-            pipe.publish(key, payload)
-        await pipe.execute()
+        """Log, expire and publish each frame, in order: one script call per WRITE_BATCH frames.
+
+        Under load this is one command per generation per chunk interval, for every stream of
+        the process; sent as three commands a frame (RPUSH, EXPIRE, PUBLISH) through redis-py's
+        pipeline, packing and parsing them took a third of a process's CPU at 200 streams
+        (bench/README.md, issue 12). In a script Redis runs them; the client packs one."""
+        for start in range(0, len(batch), WRITE_BATCH):
+            part = batch[start : start + WRITE_BATCH]
+            await self._script(
+                keys=[self._key(message_id) for message_id, _ in part],
+                args=[self.ttl, *(payload for _, payload in part)],
+            )
 
     async def follow(
         self,

@@ -50,3 +50,40 @@ async def test_a_follower_learns_of_a_dead_producer_from_the_database_not_silenc
     assert frames[-1] is interrupted or frames[-1].code == "internal_error"
     for hub in (producer, follower):
         await hub.mirror.aclose()
+
+
+async def test_the_mirror_logs_expires_and_publishes_every_frame_in_order(monkeypatch):
+    """Frames of two generations, interleaved and written in script calls of 7: each log holds
+    its frames in order with its time to live set, and a subscriber got each frame once."""
+    monkeypatch.setattr(streams, "WRITE_BATCH", 7)
+    mirror = RedisMirror(REDIS_URL, ttl=60)
+    ids = {name: uuid.uuid4() for name in ("a", "b")}
+    pubsub = mirror.redis.pubsub()
+    await pubsub.subscribe(mirror._key(str(ids["a"])))
+    confirmed = await pubsub.get_message(timeout=2.0)  # Redis has the subscription
+    assert confirmed is not None and confirmed["type"] == "subscribe"
+    wires: dict[str, list[str]] = {"a": [], "b": []}
+    for index in range(20):
+        for name, mid in ids.items():
+            frame = StreamingFrame.make(
+                conversation_id=uuid.uuid4(), message_id=mid, index=index, chunk=f"{name}{index}"
+            )
+            wires[name].append(frame.wire())
+            mirror.append(str(mid), frame)
+    for _ in range(100):
+        if all([await mirror.redis.llen(mirror._key(str(m))) == 20 for m in ids.values()]):
+            break
+        await asyncio.sleep(0.05)
+    for name, mid in ids.items():
+        key = mirror._key(str(mid))
+        assert [raw.decode() for raw in await mirror.redis.lrange(key, 0, -1)] == wires[name]
+        assert 0 < await mirror.redis.ttl(key) <= 60
+    published = []
+    while len(published) < 20:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=2.0)
+        assert message is not None, f"only {len(published)} frames were published"
+        published.append(message["data"].decode())
+    assert published == wires["a"]
+    await pubsub.aclose()
+    await mirror.redis.delete(*(mirror._key(str(m)) for m in ids.values()))
+    await mirror.aclose()
