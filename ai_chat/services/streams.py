@@ -151,6 +151,9 @@ for i, key in ipairs(KEYS) do
 end
 return #KEYS
 """
+# How long the writer waits after the first frame of a write for others to join it: what a
+# follower on another process may lag behind one in this process (local ones read memory).
+MIRROR_FLUSH_SECONDS = 0.005
 # Frames per script call: Redis runs a script to its end before anything else, so a call is
 # kept short (about a millisecond) however far behind the writer is.
 WRITE_BATCH = 500
@@ -183,6 +186,9 @@ class RedisMirror:
     async def _write_forever(self) -> None:
         while True:
             await self._wakeup.wait()
+            # Let the frames of the next few milliseconds join this write: at 20 ms between
+            # chunks, a write per wake-up carried about one frame per stream.
+            await asyncio.sleep(MIRROR_FLUSH_SECONDS)
             self._wakeup.clear()
             batch, self._pending = self._pending, []
             for attempt in range(5):

@@ -88,13 +88,18 @@ def test_two_processes_serve_one_port(web):
     async def all_of_them() -> list[str]:
         return await asyncio.gather(*(one(i) for i in range(30)))
 
-    assert asyncio.run(all_of_them()) == ["complete"] * 30
     code = (
         "from ai_chat.models import AIMessage;"
         "print(sorted({w.split(':')[1] for w in AIMessage.objects.filter(role='assistant')"
         ".values_list('worker', flat=True)}))"
     )
-    pids = json.loads(live.shell(code).strip().splitlines()[-1].replace("'", '"'))
+    # The kernel hands each connection to whichever process accepts first; one still starting
+    # (or busy) may get none of a round: up to three rounds for both to have served.
+    for _ in range(3):
+        assert asyncio.run(all_of_them()) == ["complete"] * 30
+        pids = json.loads(live.shell(code).strip().splitlines()[-1].replace("'", '"'))
+        if len(pids) == 2:
+            break
     assert len(pids) == 2, pids
 
 
