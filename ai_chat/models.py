@@ -120,6 +120,15 @@ class AIMessage(models.Model):
         indexes = [
             models.Index(fields=["conversation", "created_at"]),
             models.Index(fields=["status", "worker"]),
+            # The running generations only: every start counts its user's (`busy`). Messages
+            # go from streaming to an end within minutes, so this index stays small, where the
+            # one above keeps an entry per update until vacuum: a soak at 1,000 generations a
+            # minute drove that count to 66 ms (bench/README.md, issue 12).
+            models.Index(
+                fields=["conversation"],
+                condition=Q(status="streaming"),
+                name="ai_message_streaming",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
