@@ -212,6 +212,17 @@ def growth(values: list[float], warm: int) -> float:
     return max(after) / after[0] - 1
 
 
+def drift(values: list[float], warm: int, span: int = 5) -> float:
+    """Mean of the last `span` samples over the mean of the first `span` after warm-up, minus
+    one: a trend, where `growth` also counts the spread of a value that moves with the load (the
+    tasks of the streams running at the sample)."""
+    after = values[warm:]
+    if len(after) < 2 * span:
+        return float("nan")
+    first = sum(after[:span]) / span
+    return (sum(after[-span:]) / span) / first - 1 if first else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30)
@@ -302,9 +313,17 @@ def main() -> None:
     )  # fmt: skip
     finals = dict(tally.frames)
     rows = [
-        ["RSS growth after warm-up", f"{100 * growth([s['rss_mb'] for s in samples], warm):.1f} %"],
-        ["open files growth", f"{100 * growth([s['open_files'] for s in samples], warm):.1f} %"],
-        ["asyncio tasks growth", f"{100 * growth([s['tasks'] for s in samples], warm):.1f} %"],
+        *(
+            [
+                f"{label} after warm-up: max / first; last 5 / first 5",
+                f"{100 * growth(values, warm):.1f} %; {100 * drift(values, warm):.1f} %",
+            ]
+            for label, values in (
+                ("RSS", [s["rss_mb"] for s in samples]),
+                ("open files", [s["open_files"] for s in samples]),
+                ("asyncio tasks", [s["tasks"] for s in samples]),
+            )
+        ),
         ["generations started / final frames seen", f"{tally.started} / {finals}"],
         ["cancels sent / resumes", f"{tally.cancel_sent} / {tally.resumed}"],
         ["connections opened", tally.connections],
