@@ -72,7 +72,7 @@ class StreamHub:
         `follow` rebuilds the message from the database."""
         self._streams.pop(message_id, None)
         if self.mirror is not None:
-            await self.mirror.redis.delete(self.mirror._key(message_id))
+            await self.mirror.drop(message_id)
 
     async def publish(self, message_id: str, frame: Frame) -> None:
         stream = self._streams[message_id]
@@ -173,6 +173,8 @@ class RedisMirror:
         self._pending: list[tuple[str, str]] = []
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        # Held while a batch is taken and written: `drop` waits for a batch in flight.
+        self._writing = asyncio.Lock()
 
     def _key(self, message_id: str) -> str:
         return f"{self.prefix}{message_id}"
@@ -189,17 +191,27 @@ class RedisMirror:
             # Let the frames of the next few milliseconds join this write: at 20 ms between
             # chunks, a write per wake-up carried about one frame per stream.
             await asyncio.sleep(MIRROR_FLUSH_SECONDS)
-            self._wakeup.clear()
-            batch, self._pending = self._pending, []
-            for attempt in range(5):
-                try:
-                    await self._write(batch)
-                    break
-                except Exception as exc:  # Redis restarting: keep the frames and retry
-                    logger.warning("stream mirror write failed (%s); retrying", type(exc).__name__)
-                    await asyncio.sleep(0.2 * (attempt + 1))
-            else:
-                logger.error("stream mirror dropped %d frames after retries", len(batch))
+            async with self._writing:
+                self._wakeup.clear()
+                batch, self._pending = self._pending, []
+                await self._write_retrying(batch)
+
+    async def _write_retrying(self, batch: list[tuple[str, str]]) -> None:
+        for attempt in range(5):
+            try:
+                await self._write(batch)
+                return
+            except Exception as exc:  # Redis restarting: keep the frames and retry
+                logger.warning("stream mirror write failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(0.2 * (attempt + 1))
+        logger.error("stream mirror dropped %d frames after retries", len(batch))
+
+    async def drop(self, message_id: str) -> None:
+        """Delete a message's log, frames not yet written included: a write still pending or
+        in flight would otherwise bring the log back after the delete."""
+        self._pending = [entry for entry in self._pending if entry[0] != message_id]
+        async with self._writing:  # a batch taken before the line above is written first
+            await self.redis.delete(self._key(message_id))
 
     async def _write(self, batch: list[tuple[str, str]]) -> None:
         """Log, expire and publish each frame, in order: one script call per WRITE_BATCH frames.
