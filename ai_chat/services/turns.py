@@ -187,15 +187,21 @@ def _running_locked(user_id: int) -> int:
     sql = _RUNNING_SQL.get(vendor)
     if sql is None:
         quote = connection.ops.quote_name
+
+        def column(meta: Any, name: str | None = None) -> str:
+            field = meta.pk if name is None else meta.get_field(name)
+            assert isinstance(field.column, str), field
+            return str(quote(field.column))
+
         user_meta, message, conv = get_user_model()._meta, AIMessage._meta, AIConversation._meta
         user_table = quote(user_meta.db_table)
         sql = _RUNNING_SQL[vendor] = (
             f"SELECT (SELECT COUNT(*) FROM {quote(message.db_table)} m"
             f" INNER JOIN {quote(conv.db_table)} c"
-            f" ON m.{quote(message.get_field('conversation').column)} = c.{quote(conv.pk.column)}"
-            f" WHERE c.{quote(conv.get_field('user').column)} = u.{quote(user_meta.pk.column)}"
-            f" AND m.{quote(message.get_field('status').column)} = %s)"
-            f" FROM {user_table} u WHERE u.{quote(user_meta.pk.column)} = %s"
+            f" ON m.{column(message, 'conversation')} = c.{column(conv)}"
+            f" WHERE c.{column(conv, 'user')} = u.{column(user_meta)}"
+            f" AND m.{column(message, 'status')} = %s)"
+            f" FROM {user_table} u WHERE u.{column(user_meta)} = %s"
             + (" FOR UPDATE OF u" if connection.features.has_select_for_update_of else "")
         )
     with connection.cursor() as cursor:
