@@ -1,4 +1,10 @@
-"""Two real daphne processes sharing Redis and one database: resume and cancel across them."""
+"""Two real daphne processes sharing Redis and one database: resume and cancel across them.
+
+The database is PostgreSQL when it is up, as several processes are deployed
+(docs/deployment.md): on one SQLite file, a generation's end recorded while the other process
+wrote its heartbeat failed now and then with "database is locked" (SQLite refuses, without
+waiting, a read transaction that turns into a write while another holds the write lock), and
+the test saw that `error` instead of `cancelled`. Without PostgreSQL, one SQLite file."""
 
 import asyncio
 import json
@@ -11,6 +17,21 @@ from tests.e2e.server import LiveServer, create_user, server_env, session_cookie
 from tests.redis_server import needs_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
+POSTGRES = "postgres://postgres@127.0.0.1:5432"
+DATABASE = "lectern_e2e_pair"
+
+
+def _postgres_database() -> str | None:
+    """A fresh PostgreSQL database for the pair, or None when PostgreSQL is not running."""
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True, connect_timeout=3) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {DATABASE}")
+    except Exception:
+        return None
+    return f"{POSTGRES}/{DATABASE}"
 
 
 pytestmark = needs_redis(REDIS_URL)
@@ -18,17 +39,19 @@ pytestmark = needs_redis(REDIS_URL)
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
-    """Processes A and B on one SQLite file and one Redis database, with a slow provider."""
+    """Processes A and B on one database and one Redis database, with a slow provider."""
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     db = tmp_path_factory.mktemp("pair") / "shared.sqlite3"
+    postgres = _postgres_database()
     env = server_env(
         db,
         REDIS_URL=REDIS_URL,
         OFFLINE_CHUNK_DELAY_MS="40",
         OFFLINE_CHUNK_SIZE="16",
         WORKER_HEARTBEAT_SECONDS="1",
+        **({"DATABASE_URL": postgres, "DATABASE_POOL": "true"} if postgres else {}),
     )
     a = LiveServer(env=env)
     a.manage("migrate", "--no-input", "-v0")
