@@ -92,6 +92,23 @@ class LiveServer:
             self.process.wait()
 
 
+POSTGRES = "postgres://postgres@127.0.0.1:5432"
+
+
+def fresh_postgres_database(name: str) -> str | None:
+    """The URL of a new, empty PostgreSQL database `name` on 127.0.0.1:5432 (dropped first if
+    it exists), or None when PostgreSQL is not running there."""
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True, connect_timeout=3) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {name}")
+    except Exception:
+        return None
+    return f"{POSTGRES}/{name}"
+
+
 def server_env(db_path: Path, **extra: str) -> dict[str, str]:
     """Environment of a test server: its own SQLite file, the offline provider, DEBUG on."""
     env = {

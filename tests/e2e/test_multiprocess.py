@@ -13,25 +13,16 @@ import time
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.e2e.server import LiveServer, create_user, server_env, session_cookie
+from tests.e2e.server import (
+    LiveServer,
+    create_user,
+    fresh_postgres_database,
+    server_env,
+    session_cookie,
+)
 from tests.redis_server import needs_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-POSTGRES = "postgres://postgres@127.0.0.1:5432"
-DATABASE = "lectern_e2e_pair"
-
-
-def _postgres_database() -> str | None:
-    """A fresh PostgreSQL database for the pair, or None when PostgreSQL is not running."""
-    try:
-        import psycopg
-
-        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-            admin.execute(f"CREATE DATABASE {DATABASE}")
-    except Exception:
-        return None
-    return f"{POSTGRES}/{DATABASE}"
 
 
 pytestmark = needs_redis(REDIS_URL)
@@ -44,7 +35,7 @@ def pair(tmp_path_factory):
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     db = tmp_path_factory.mktemp("pair") / "shared.sqlite3"
-    postgres = _postgres_database()
+    postgres = fresh_postgres_database("lectern_e2e_pair")
     env = server_env(
         db,
         REDIS_URL=REDIS_URL,

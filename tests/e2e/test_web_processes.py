@@ -11,49 +11,34 @@ import json
 
 import pytest
 
-from tests.e2e.server import LiveServer, create_user, server_env, session_cookie
+from tests.e2e.server import (
+    POSTGRES,
+    LiveServer,
+    create_user,
+    fresh_postgres_database,
+    server_env,
+    session_cookie,
+)
 from tests.e2e.test_multiprocess import _open, _until
 from tests.redis_server import needs_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/6"
-POSTGRES = "postgres://postgres@127.0.0.1:5432"
-DATABASE = "lectern_perf_web"
 
-
-def _postgres_up() -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
-        return True
-    except Exception:
-        return False
-
-
-pytestmark = [
-    *needs_redis(REDIS_URL),
-    pytest.mark.skipif(not _postgres_up(), reason=f"needs PostgreSQL at {POSTGRES}"),
-]
-
-
-def _recreate_database() -> str:
-    import psycopg
-
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {DATABASE}")
-    return f"{POSTGRES}/{DATABASE}"
+pytestmark = needs_redis(REDIS_URL)
 
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
     import redis
 
+    database_url = fresh_postgres_database("lectern_perf_web")
+    if database_url is None:
+        pytest.skip(f"needs PostgreSQL at {POSTGRES}")
     redis.Redis.from_url(REDIS_URL).flushdb()
     db = tmp_path_factory.mktemp("web") / "unused.sqlite3"
     env = server_env(
         db,
-        DATABASE_URL=_recreate_database(),
+        DATABASE_URL=database_url,
         DATABASE_POOL="true",
         REDIS_URL=REDIS_URL,
         WEB_CONCURRENCY="2",
